@@ -1,0 +1,4 @@
+"""Dance comparison engine: video -> pose -> normalized, aligned, scored comparison.
+
+No Streamlit imports anywhere in this package.
+"""

@@ -1,0 +1,81 @@
+"""`python -m engine ...`: extract, compare, demo. Exit status 0 ok, 2 bad input, 1 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import EngineError
+
+
+def _stderr_progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def report(fraction: float, message: str) -> None:
+        print(f"\r{100 * fraction:5.1f}%  {message[:100]:<100}", end="" if fraction < 1 else "\n",
+              file=sys.stderr, flush=True)
+    return report
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .settings import ExtractSettings
+    from .store import cache_path, load_or_extract
+
+    settings = ExtractSettings()
+    perf = load_or_extract(args.video, cache_dir=args.cache_dir, settings=settings,
+                           progress=_stderr_progress(args.quiet))
+    out = {
+        "sha256": perf.source.sha256,
+        "fps": perf.fps,
+        "frames": perf.n_frames,
+        "duration_s": round(perf.source.duration_s, 3),
+        "detected_ratio": round(perf.detected_ratio, 4),
+        "cache_file": str(cache_path(args.cache_dir, perf.source.sha256, perf.source.fingerprint)),
+    }
+    print(json.dumps(out))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import make_demo
+
+    outdir = Path(args.outdir)
+    truth = make_demo(outdir)
+    print(json.dumps({"teacher": str(outdir / "teacher.mp4"), "student": str(outdir / "student.mp4"),
+                      "truth": str(outdir / "truth.json"), "offset_s": truth.to_json()["offset_s"]}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .store import DEFAULT_CACHE_DIR
+
+    p = argparse.ArgumentParser(prog="python -m engine", description="Compare two dance performances.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("extract", help="extract (or load cached) pose data of one video; prints JSON")
+    e.add_argument("video")
+    e.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR))
+    e.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    e.set_defaults(func=cmd_extract)
+
+    d = sub.add_parser("demo", help="write the sample clips teacher.mp4, student.mp4 and truth.json")
+    d.add_argument("outdir")
+    d.set_defaults(func=cmd_demo)
+
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

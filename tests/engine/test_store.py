@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import multiprocessing as mp
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from engine.errors import VideoError
+from engine.settings import CACHE_SCHEMA_VERSION, ExtractSettings
+from engine.store import cache_path, load, load_or_extract, save
+from tests.factories import make_perf
+
+
+class CountingExtractor:
+    """Stands in for pose extraction: returns a known Performance and counts calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, path, *, settings, sha256, display_name, progress):
+        self.calls += 1
+        fp = settings.fingerprint("fake")
+        perf = make_perf(n=40, seed=self.calls, file=display_name, sha256=sha256, fingerprint=fp)
+        return perf
+
+
+@pytest.fixture()
+def video(tmp_path) -> Path:
+    p = tmp_path / "in" / "dance.mp4"
+    p.parent.mkdir()
+    p.write_bytes(b"not really a video, the extractor is faked" * 10)
+    return p
+
+
+@pytest.fixture(autouse=True)
+def fake_model_name(monkeypatch):
+    monkeypatch.setattr("engine.store.model_name", lambda complexity: "fake")
+
+
+def test_roundtrip_keeps_every_array_and_attribute(tmp_path):
+    perf = make_perf(n=25)
+    save(perf, tmp_path / "a.h5")
+    back = load(tmp_path / "a.h5")
+    for k in ("image", "world", "mask", "hip_xy", "t", "detected"):
+        np.testing.assert_array_equal(getattr(back, k), getattr(perf, k))
+        assert getattr(back, k).dtype == getattr(perf, k).dtype
+    assert back.source == perf.source and back.fps == perf.fps
+
+
+def test_renamed_copy_is_a_cache_hit(tmp_path, video):
+    ex = CountingExtractor()
+    first = load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    renamed = video.with_name("renamed.mp4")
+    shutil.copy(video, renamed)
+    second = load_or_extract(renamed, cache_dir=tmp_path / "c", extractor=ex)
+    assert ex.calls == 1
+    np.testing.assert_array_equal(first.world, second.world)
+    assert second.source.file == "renamed.mp4"
+
+
+def test_changed_settings_are_a_miss(tmp_path, video):
+    ex = CountingExtractor()
+    load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex, settings=ExtractSettings(analysis_fps=15.0))
+    load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex, settings=ExtractSettings(analysis_fps=15.0))
+    assert ex.calls == 2
+    assert len(list((tmp_path / "c").glob("*.h5"))) == 2
+
+
+def _truncate(p: Path) -> None:
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+def _garbage(p: Path) -> None:
+    p.write_bytes(b"\x00garbage" * 100)
+
+
+def _old_schema(p: Path) -> None:
+    with h5py.File(p, "a") as f:
+        f.attrs["schema_version"] = CACHE_SCHEMA_VERSION - 1
+
+
+def _missing_dataset(p: Path) -> None:
+    with h5py.File(p, "a") as f:
+        del f["mask"]
+
+
+def _wrong_shape(p: Path) -> None:
+    with h5py.File(p, "a") as f:
+        del f["world"]
+        f.create_dataset("world", data=np.zeros((3, 33, 4), np.float32))
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage, _old_schema, _missing_dataset, _wrong_shape])
+def test_damaged_cache_file_is_re_extracted(tmp_path, video, damage):
+    ex = CountingExtractor()
+    load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    (cached,) = (tmp_path / "c").glob("*.h5")
+    damage(cached)
+    again = load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    assert ex.calls == 2
+    assert again.n_frames == 40
+    load(cached)  # the damaged file was replaced by a good one
+
+
+def test_failed_extraction_writes_nothing(tmp_path, video):
+    def failing(*a, **k):
+        raise VideoError("bad")
+    with pytest.raises(VideoError):
+        load_or_extract(video, cache_dir=tmp_path / "c", extractor=failing)
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_missing_file_is_a_video_error(tmp_path):
+    with pytest.raises(VideoError, match="no such file"):
+        load_or_extract(tmp_path / "nope.mp4", cache_dir=tmp_path / "c")
+
+
+def _save_many(args):
+    folder, seed = args
+    perf = make_perf(n=300, seed=seed)
+    for _ in range(5):
+        save(perf, Path(folder) / "same.h5")
+    return seed
+
+
+def test_concurrent_writers_never_leave_a_corrupt_file(tmp_path):
+    with mp.get_context("spawn").Pool(2) as pool:
+        pool.map(_save_many, [(str(tmp_path), 1), (str(tmp_path), 2)])
+    perf = load(tmp_path / "same.h5")
+    assert perf.n_frames == 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.h5"]  # no temporary files left
+
+
+def test_cache_path_is_keyed_by_hash_and_fingerprint(tmp_path):
+    assert cache_path(tmp_path, "ab" * 32, "f1") == tmp_path / f"{'ab' * 32}-f1.h5"
+    s1, s2 = ExtractSettings(), replace(ExtractSettings(), model_complexity=2)
+    assert s1.fingerprint("m") != s2.fingerprint("m") and s1.fingerprint("m") == ExtractSettings().fingerprint("m")
