@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,8 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _silence_native_stderr() -> None:
+    """Point file descriptor 2 at /dev/null while Python's sys.stderr keeps the real stream.
+
+    MediaPipe and TFLite log set-up chatter straight to fd 2 from native threads; on the command
+    line that would bury the one-line error messages scripts rely on.
+    """
+    sys.stderr.flush()
+    real = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(real, "w", buffering=1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if os.environ.get("ENGINE_NATIVE_LOGS") != "1":
+        _silence_native_stderr()
     try:
         return int(args.func(args))
     except EngineError as exc:

@@ -7,9 +7,6 @@ region of interest of the next, which also keeps it on one person in a crowd.
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -43,22 +40,6 @@ class PoseFrame:
         return bool(np.isfinite(self.image[0, 0]))
 
 
-@contextmanager
-def _quiet_native_stderr():
-    """Silence MediaPipe's native start-up warnings (absl logs straight to fd 2, which would bury
-    the CLI's one-line error messages). Only wraps graph set-up and the first frame."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _landmarks_array(landmarks) -> np.ndarray:
     return np.array([(p.x, p.y, p.z, p.visibility) for p in landmarks.landmark], dtype=np.float32)
 
@@ -78,26 +59,19 @@ class PoseEstimator:
 
         self.name = model_name(model_complexity)
         self._segmentation = segmentation
-        self._warmed_up = False
-        with _quiet_native_stderr():
-            self._pose = mp.solutions.pose.Pose(
-                static_image_mode=False,
-                model_complexity=model_complexity,
-                smooth_landmarks=True,
-                enable_segmentation=segmentation,
-                smooth_segmentation=segmentation,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=False,
+            model_complexity=model_complexity,
+            smooth_landmarks=True,
+            enable_segmentation=segmentation,
+            smooth_segmentation=segmentation,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
 
     def process(self, rgb: np.ndarray) -> PoseFrame:
         """Run the model on one upright RGB uint8 frame (H, W, 3)."""
-        if self._warmed_up:
-            result = self._pose.process(rgb)
-        else:  # the first frame makes the graph log its set-up warnings
-            with _quiet_native_stderr():
-                result = self._pose.process(rgb)
-            self._warmed_up = True
+        result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             empty = np.full((N_LANDMARKS, 4), np.nan, dtype=np.float32)
             return PoseFrame(empty, empty.copy(), None)
