@@ -51,6 +51,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .compare import analyze
+    from .feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
+    from .report import build_report, write_report
+    from .score import score
+    from .settings import AlignSettings, ScoreSettings, load_settings
+
+    align, score_settings = load_settings(args.config) if args.config else (AlignSettings(), ScoreSettings())
+    overrides = {k: v for k, v in (("mirror", args.mirror), ("sync", args.sync)) if v is not None}
+    align = replace(align, **overrides)
+    analysis = analyze(args.teacher, args.student, settings=align, cache_dir=args.cache_dir,
+                       progress=_stderr_progress(args.quiet))
+    card = score(analysis, score_settings)
+    facts = ComparisonFacts.from_analysis(analysis)
+    feedback = rules_feedback(card, facts)
+    if args.llm:
+        config = llm_config_from_env()
+        if config is None:
+            print("note: --llm needs OPENAI_API_KEY (and optionally OPENAI_BASE_URL, OPENAI_MODEL); "
+                  "using the rule-based feedback.", file=sys.stderr)
+        else:
+            feedback = llm_feedback(card, facts, config)
+            if feedback.notice:
+                print(f"note: {feedback.notice}", file=sys.stderr)
+    report = build_report(analysis, card, feedback)
+    if args.video:
+        from .render import render_side_by_side
+        render_side_by_side(analysis, card, args.teacher, args.student, args.video)
+    if args.json:
+        write_report(report, args.json)
+    print(_summary(report))
+    return 0
+
+
+def _summary(report: dict) -> str:
+    sc = report["scores"]
+    comps = ", ".join(f"{k} {'n/a' if v is None else f'{v:.0f}'}" for k, v in sc["components"].items())
+    s = report["sync"]
+    lines = [f"overall {sc['overall']:.1f}/100  ({comps})",
+             f"sync: {s['method']}, student {s['offset_s']:+.2f} s (confidence {s['confidence']:.2f}); "
+             f"mirrored: {'yes' if report['mirror'] else 'no'}"]
+    for m in report["moments"][:5]:
+        lines.append(f"  student {m['student_s'][0]:6.2f}-{m['student_s'][1]:6.2f} s  [{m['kind']}] {m['detail']}")
+    lines.append("")
+    lines.append(report["feedback"]["text"])
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .store import DEFAULT_CACHE_DIR
 
@@ -67,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("outdir")
     d.set_defaults(func=cmd_demo)
 
+    c = sub.add_parser("compare", help="compare a student's video with a teacher's; prints a summary")
+    c.add_argument("teacher")
+    c.add_argument("student")
+    c.add_argument("--json", metavar="REPORT.json", help="write the report JSON here")
+    c.add_argument("--video", metavar="OUT.mp4", help="write the side-by-side annotated video here")
+    c.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR))
+    c.add_argument("--config", metavar="SETTINGS.toml", help="weights, tolerances, band (see settings.example.toml)")
+    c.add_argument("--mirror", choices=("auto", "on", "off"), help="did the student dance mirrored? (default auto)")
+    c.add_argument("--sync", choices=("auto", "audio", "motion", "none"), help="how to line the clips up in time")
+    c.add_argument("--llm", action="store_true", help="ask an LLM for the coaching paragraph (needs OPENAI_API_KEY)")
+    c.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    c.set_defaults(func=cmd_compare)
     return p
 
 
