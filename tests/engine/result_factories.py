@@ -1,0 +1,75 @@
+"""Hand-built comparison results (Analysis, Scorecard) for chart and render tests: no video, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.align import Alignment
+from engine.body import SCORED_JOINTS
+from engine.compare import Analysis
+from engine.performance import Performance, SourceInfo
+from engine.score import Moment, Scorecard
+from engine.settings import COMPONENTS, AlignSettings, ScoreSettings
+from engine.sync import SyncResult
+
+N_JOINTS = len(SCORED_JOINTS)
+
+
+def make_performance(world: np.ndarray, *, fps: float = 30.0, image: np.ndarray | None = None,
+                     size: tuple[int, int] = (640, 480), has_audio: bool = False,
+                     file: str = "clip.mp4") -> Performance:
+    """A Performance around world landmarks (N, 33, 4); image landmarks a simple projection unless given."""
+    world = np.asarray(world, dtype=np.float32)
+    n = world.shape[0]
+    if image is None:
+        image = world.copy()
+        image[..., :2] = 0.5 + 0.25 * world[..., :2]
+    image = np.asarray(image, dtype=np.float32)
+    source = SourceInfo(file=file, sha256="0" * 64, source_fps=fps, width=size[0], height=size[1], rotation=0,
+                        duration_s=n / fps, has_audio=has_audio, model="fake", fingerprint="fake")
+    hip = 0.5 * (image[:, 23, :2] + image[:, 24, :2])
+    return Performance(image=image, world=world, mask=np.zeros((n, 8, 8), np.uint8), hip_xy=hip.astype(np.float32),
+                       t=(np.arange(n) / fps).astype(np.float32), detected=np.isfinite(image[:, 0, 0]), fps=fps,
+                       source=source)
+
+
+def make_analysis(teacher: Performance, student: Performance, path, *, offset_s: float = 0.0,
+                  method: str = "motion", confidence: float = 0.9, mirror: bool = False) -> Analysis:
+    """An Analysis with the given clips, path (K, 2) and sync; per-pair metrics are placeholders."""
+    path = np.asarray(path, dtype=np.int64)
+    k = path.shape[0]
+    sync = SyncResult(method=method, offset_s=offset_s, confidence=confidence if method != "none" else 0.0,
+                      teacher_active_s=(0.0, float(teacher.t[-1])), student_active_s=(0.0, float(student.t[-1])))
+    return Analysis(
+        teacher=teacher, student=student, sync=sync, mirror=mirror, mirror_confidence=1.0,
+        alignment=Alignment(path=path, cost=0.0, total_cost=0.0, backend="exact", band=0.2),
+        teacher_angles=np.zeros((teacher.n_frames, N_JOINTS), np.float32),
+        student_angles=np.zeros((student.n_frames, N_JOINTS), np.float32),
+        angle_error=np.zeros((k, N_JOINTS), np.float32), trajectory=np.full(k, 90.0), silhouette=np.full(k, 90.0),
+        dynamics=np.full(k, 90.0), dynamics_summary={}, teacher_energy=np.zeros(teacher.n_frames),
+        student_energy=np.zeros(student.n_frames), settings=AlignSettings())
+
+
+def moment(kind: str, teacher_s: tuple[float, float], student_s: tuple[float, float] | None = None, *,
+           joint: str | None = None, error_deg: float | None = None, late_s: float | None = None,
+           detail: str = "something happened", severity: float = 1.0) -> Moment:
+    return Moment(teacher_s=teacher_s, student_s=student_s or teacher_s, kind=kind, joint=joint,
+                  error_deg=error_deg, late_s=late_s, severity=severity, detail=detail)
+
+
+def make_card(k: int, *, fps: float = 30.0, joints: dict[str, float] | None = None,
+              joint_error_deg: dict[str, float] | None = None, joint_timeline: np.ndarray | None = None,
+              timeline: np.ndarray | None = None, late_s: np.ndarray | None = None, moments=(),
+              components: dict[str, float | None] | None = None, settings: ScoreSettings | None = None,
+              offset_s: float = 0.0) -> Scorecard:
+    """A Scorecard over k pairs on a diagonal path (student_s = teacher_s - offset_s)."""
+    teacher_s = np.arange(k) / fps
+    joints = joints if joints is not None else {j: 90.0 for j in SCORED_JOINTS}
+    return Scorecard(
+        overall=80.0, components=components or {c: 80.0 for c in COMPONENTS}, joints=joints,
+        joint_error_deg=joint_error_deg if joint_error_deg is not None else {j: 5.0 for j in joints},
+        teacher_s=teacher_s, student_s=teacher_s - offset_s,
+        timeline=timeline if timeline is not None else np.full(k, 80.0),
+        joint_timeline=joint_timeline if joint_timeline is not None else np.full((k, N_JOINTS), 90.0),
+        late_s=late_s if late_s is not None else np.full(k, np.nan), moments=list(moments),
+        settings=settings or ScoreSettings())
