@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .body import Landmark, hip_centre
-from .errors import ClipTooShortError, NoPersonError
+from .errors import ClipTooShortError, NoPersonError, VideoError
 from .performance import Performance, SourceInfo
 from .pose import PoseEstimator, model_name
 from .settings import ExtractSettings
@@ -91,6 +91,17 @@ def extract(path: str | Path, *, settings: ExtractSettings = ExtractSettings(), 
     """
     path = Path(path)
     name = display_name or path.name
+    try:
+        return _extract(path, name, settings, sha256, progress)
+    except VideoError as exc:
+        if name == path.name:
+            raise
+        # Uploads are stored under hashed names; the user knows the file by its own name.
+        raise VideoError(str(exc).replace(path.name, name)) from None
+
+
+def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | None,
+             progress: Progress | None) -> Performance:
     info = probe(path)
     if info.duration_s < settings.min_duration_s:
         raise ClipTooShortError(

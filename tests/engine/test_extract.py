@@ -167,3 +167,10 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, make):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and path.name in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_errors_name_the_file_as_the_user_knows_it(tmp_path):
+    stored = _text(tmp_path)                      # e.g. an upload kept under a hashed name
+    with pytest.raises(VideoError, match="my dance.mp4") as info:
+        load_or_extract(stored, cache_dir=tmp_path / "c", display_name="my dance.mp4")
+    assert stored.name not in str(info.value)
