@@ -17,6 +17,7 @@ from scipy.ndimage import median_filter, uniform_filter1d
 
 from .body import ANGLE_TRIPLETS, JOINT_GROUP, SCORED_JOINTS, Landmark as L, mirror_joint_name
 from .compare import Analysis
+from .metrics import dynamics_score
 from .settings import COMPONENTS, ScoreSettings
 
 #: Degrees past tolerance at which a pose pair scores 50.
@@ -112,7 +113,7 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray, axis=None) -> np.nda
     w = np.where(ok, weights, 0.0)
     total = w.sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, np.where(ok, values, 0.0).__mul__(w).sum(axis=axis) / total, np.nan)
+        return np.where(total > 0, (np.where(ok, values, 0.0) * w).sum(axis=axis) / total, np.nan)
 
 
 def _nanmean_or_none(x: np.ndarray) -> float | None:
@@ -309,7 +310,6 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     per_pair = {"pose": pose_pair, "timing": timing_pair, "trajectory": a.trajectory,
                 "silhouette": a.silhouette, "dynamics": a.dynamics}
     components = {c: _nanmean_or_none(per_pair[c]) for c in COMPONENTS}
-    from .metrics import dynamics_score
     components["dynamics"] = dynamics_score(a.dynamics, a.dynamics_summary)
     components = {c: None if v is None else round(float(v), 1) for c, v in components.items()}
 
