@@ -19,11 +19,11 @@ from .performance import Performance
 from .settings import CleanSettings
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) index runs where a 1-D bool mask is True."""
-    padded = np.concatenate(([False], mask, [False]))
+    padded = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
     edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return list(zip(edges[::2], edges[1::2]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def fill_gaps(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +41,7 @@ def fill_gaps(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
     """
     out = np.array(x, dtype=np.float64, copy=True)
     was_filled = np.zeros(out.shape[0], dtype=bool)
-    for start, stop in _runs(~np.isfinite(out)):
+    for start, stop in true_runs(~np.isfinite(out)):
         if start == 0 or stop == out.shape[0] or stop - start > max_gap:
             continue  # edges cannot be interpolated; long gaps stay unknown
         left, right = out[start - 1], out[stop]
@@ -57,7 +57,7 @@ def smooth(x: np.ndarray, window: int, polyorder: int) -> np.ndarray:
     out = np.array(x, dtype=np.float64, copy=True)
     if window <= polyorder:
         return out
-    for start, stop in _runs(np.isfinite(out)):
+    for start, stop in true_runs(np.isfinite(out)):
         if stop - start >= window:
             out[start:stop] = savgol_filter(out[start:stop], window, polyorder, mode="interp")
     return out

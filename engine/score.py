@@ -16,6 +16,7 @@ import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 
 from .body import ANGLE_TRIPLETS, JOINT_GROUP, SCORED_JOINTS, Landmark as L, mirror_joint_name
+from .clean import true_runs
 from .compare import Analysis
 from .metrics import dynamics_score
 from .settings import COMPONENTS, ScoreSettings
@@ -126,12 +127,6 @@ def student_joint(name: str, mirror: bool) -> str:
     return mirror_joint_name(name) if mirror else name
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate(([False], mask, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def _merge_runs(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for a, b in runs:
@@ -213,7 +208,7 @@ def _form_moments(a: Analysis, settings: ScoreSettings, tol: np.ndarray) -> list
     moments = []
     ts, ss = a.teacher_s, a.student_s
     for j, joint in enumerate(SCORED_JOINTS):
-        for lo, hi in _merge_runs(_runs(spike[:, j]), int(MERGE_GAP_S * fps)):
+        for lo, hi in _merge_runs(true_runs(spike[:, j]), int(MERGE_GAP_S * fps)):
             if ts[hi - 1] - ts[lo] + 1 / fps < MIN_MOMENT_S:
                 continue
             hot = lo + np.flatnonzero(spike[lo:hi, j])          # the frames that were off, not the gaps
@@ -241,7 +236,7 @@ def _timing_moments(a: Analysis, settings: ScoreSettings) -> list[Moment]:
     off = np.abs(late) > settings.timing_tolerance_s
     ts, ss = a.teacher_s, a.student_s
     out = []
-    for lo, hi in _merge_runs(_runs(off), int(MERGE_GAP_S * fps)):
+    for lo, hi in _merge_runs(true_runs(off), int(MERGE_GAP_S * fps)):
         if ts[hi - 1] - ts[lo] < MIN_TIMING_MOMENT_S and ss[hi - 1] - ss[lo] < MIN_TIMING_MOMENT_S:
             continue
         seg = late[lo:hi]
@@ -262,7 +257,7 @@ def _freeze_moments(a: Analysis) -> list[Moment]:
     s_idx, t_idx = a.path[:, 1], a.path[:, 0]
     first, last = s_idx.min(), s_idx.max()
     out = []
-    for lo, hi in _runs(still):
+    for lo, hi in true_runs(still):
         lo, hi = max(lo, first), min(hi, last + 1)
         if (hi - lo) / fps < FREEZE_MIN_S:
             continue

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .body import CORE_JOINTS, LEFT_RIGHT_PAIRS, N_LANDMARKS, Landmark
+from .clean import true_runs
 from .errors import CompareError, SettingsError
 
 # --- audio onset envelope ---------------------------------------------------------------
@@ -438,12 +439,6 @@ def _otsu(values: np.ndarray, bins: int = 128) -> float:
     return float(edges[int(np.argmax(between)) + 1])
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) index runs where mask is True."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def active_range(energy: np.ndarray, t: np.ndarray) -> tuple[float, float]:
     """Where the dancer actually dances: (start_s, end_s), seconds from the file's start.
 
@@ -497,10 +492,10 @@ def active_range(energy: np.ndarray, t: np.ndarray) -> tuple[float, float]:
     if np.exp(np.median(loge[moving]) - np.median(loge[~moving])) < MIN_ACTIVE_RATIO:
         return whole
 
-    for start, stop in _runs(~moving):  # bridge short pauses between active stretches
+    for start, stop in true_runs(~moving):  # bridge short pauses between active stretches
         if start > 0 and stop < moving.size and (stop - start) * dt < MAX_PAUSE_S:
             moving[start:stop] = True
-    for start, stop in _runs(moving):  # drop blips
+    for start, stop in true_runs(moving):  # drop blips
         if (stop - start) * dt < MIN_ACTIVE_S:
             moving[start:stop] = False
     idx = np.flatnonzero(moving)
