@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import h5py
@@ -130,3 +130,36 @@ def load_or_extract(path: str | Path, *, cache_dir: str | Path = DEFAULT_CACHE_D
     perf = extractor(path, settings=settings, sha256=sha, display_name=name, progress=progress)
     save(perf, target)
     return perf
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cache file, described from its attributes alone (no arrays are read)."""
+
+    path: Path            # the .h5 file
+    file: str             # the video's file name as the user gave it
+    sha256: str           # the video's content hash
+    fingerprint: str      # extractor settings fingerprint
+    duration_s: float     # the video's duration, seconds
+    n_frames: int         # analyzed frames
+    created: float        # when the file was written (mtime), seconds since the epoch
+
+
+def list_entries(cache_dir: str | Path = DEFAULT_CACHE_DIR) -> list[CacheEntry]:
+    """The readable cache files of the current schema in a folder, newest first.
+
+    Unreadable or foreign files are skipped (they will be re-extracted when used).
+    """
+    entries = []
+    for p in Path(cache_dir).glob("*.h5"):
+        try:
+            with h5py.File(p, "r") as f:
+                a = dict(f.attrs)
+            if int(a.get("schema_version", -1)) != CACHE_SCHEMA_VERSION:
+                continue
+            entries.append(CacheEntry(path=p, file=str(a["file"]), sha256=str(a["sha256"]),
+                                      fingerprint=str(a["fingerprint"]), duration_s=float(a["duration_s"]),
+                                      n_frames=int(a["n_frames"]), created=p.stat().st_mtime))
+        except (OSError, KeyError, TypeError, ValueError):
+            continue
+    return sorted(entries, key=lambda e: e.created, reverse=True)

@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import VideoError
 from engine.settings import CACHE_SCHEMA_VERSION, ExtractSettings
-from engine.store import cache_path, load, load_or_extract, save
+from engine.store import cache_path, list_entries, load, load_or_extract, save
 from tests.factories import make_perf
 
 
@@ -140,3 +140,20 @@ def test_cache_path_is_keyed_by_hash_and_fingerprint(tmp_path):
     assert cache_path(tmp_path, "ab" * 32, "f1") == tmp_path / f"{'ab' * 32}-f1.h5"
     s1, s2 = ExtractSettings(), replace(ExtractSettings(), model_complexity=2)
     assert s1.fingerprint("m") != s2.fingerprint("m") and s1.fingerprint("m") == ExtractSettings().fingerprint("m")
+
+
+def test_list_entries_describes_cache_files_newest_first_and_skips_bad_ones(tmp_path):
+    import os
+    older = make_perf(n=30, file="teacher.mp4", sha256="a" * 64, fingerprint="fp1")
+    newer = make_perf(n=45, file="student.mov", sha256="b" * 64, fingerprint="fp1")
+    save(older, tmp_path / "old.h5")
+    save(newer, tmp_path / "new.h5")
+    os.utime(tmp_path / "old.h5", (1_000_000, 1_000_000))
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
+    with h5py.File(tmp_path / "foreign.h5", "w") as f:
+        f.attrs["schema_version"] = CACHE_SCHEMA_VERSION + 1
+    entries = list_entries(tmp_path)
+    assert [e.file for e in entries] == ["student.mov", "teacher.mp4"]
+    assert entries[0].sha256 == "b" * 64 and entries[0].n_frames == 45 and entries[0].fingerprint == "fp1"
+    assert entries[1].created == 1_000_000 and entries[1].duration_s == pytest.approx(1.0)
+    assert list_entries(tmp_path / "missing") == []
