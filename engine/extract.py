@@ -1,7 +1,9 @@
 """Video -> `Performance`: decode, run the pose model frame by frame, keep compact results.
 
-Streaming: only the compact per-frame results (landmarks and a 128x128 mask crop) are kept,
-never decoded frames, so memory grows with length only by those few kilobytes a frame.
+Streaming: decoded frames are never kept. Landmarks (about 1 KB a frame) are kept in memory;
+the 128x128 mask crops (16 KB a frame, most of the data) go either to memory or, when a
+`MaskSink` is given, straight to it (the cache writer compresses them to disk as they come),
+so extracting a long video takes the same memory as a short one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -30,6 +33,25 @@ MASK_CROP_TORSOS = 5.0
 MIN_DETECTED_RATIO = 0.2
 #: How often progress is reported, frames.
 PROGRESS_EVERY = 10
+
+
+class MaskSink(Protocol):
+    """Where streamed mask crops go, one (M, M) uint8 array per frame, in frame order."""
+
+    def append(self, mask: np.ndarray) -> None: ...
+
+
+class _MaskList:
+    """The in-memory `MaskSink`: masks kept in a list until `stack`."""
+
+    def __init__(self) -> None:
+        self.masks: list[np.ndarray] = []
+
+    def append(self, mask: np.ndarray) -> None:
+        self.masks.append(mask)
+
+    def stack(self, m: int) -> np.ndarray:
+        return np.stack(self.masks) if self.masks else np.zeros((0, m, m), np.uint8)
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -74,7 +96,8 @@ def crop_mask(mask: np.ndarray, image: np.ndarray, size: int) -> np.ndarray:
 
 
 def extract(path: str | Path, *, settings: ExtractSettings = ExtractSettings(), sha256: str | None = None,
-            display_name: str | None = None, progress: Progress | None = None) -> Performance:
+            display_name: str | None = None, progress: Progress | None = None,
+            mask_sink: MaskSink | None = None) -> Performance:
     """Run pose extraction over a whole video.
 
     Parameters
@@ -84,6 +107,9 @@ def extract(path: str | Path, *, settings: ExtractSettings = ExtractSettings(), 
     sha256 : the file's content hash if the caller already has it
     display_name : file name to record (defaults to the path's name)
     progress : called as progress(fraction, message) every few frames
+    mask_sink : if given, every frame's mask crop is appended to it as it is made and the
+        returned Performance's `mask` is empty, shape (N, 0, 0) (the cache writer uses this to
+        keep memory flat); otherwise the masks are returned in memory
 
     Raises
     ------
@@ -92,7 +118,7 @@ def extract(path: str | Path, *, settings: ExtractSettings = ExtractSettings(), 
     path = Path(path)
     name = display_name or path.name
     try:
-        return _extract(path, name, settings, sha256, progress)
+        return _extract(path, name, settings, sha256, progress, mask_sink)
     except VideoError as exc:
         if name == path.name:
             raise
@@ -101,7 +127,7 @@ def extract(path: str | Path, *, settings: ExtractSettings = ExtractSettings(), 
 
 
 def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | None,
-             progress: Progress | None) -> Performance:
+             progress: Progress | None, mask_sink: MaskSink | None) -> Performance:
     info = probe(path)
     if info.duration_s < settings.min_duration_s:
         raise ClipTooShortError(
@@ -110,7 +136,8 @@ def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | Non
     sha = sha256 or sha256_file(path)
     total = max(expected_frame_count(info, settings.analysis_fps), 1)
     m = settings.mask_size
-    images, worlds, masks, ts = [], [], [], []
+    images, worlds, ts = [], [], []
+    masks = _MaskList() if mask_sink is None else mask_sink
     empty_mask = np.zeros((m, m), dtype=np.uint8)
     started = time.perf_counter()
     with PoseEstimator(model_complexity=settings.model_complexity, segmentation=True,
@@ -143,6 +170,7 @@ def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | Non
     source = SourceInfo(file=name, sha256=sha, source_fps=info.fps, width=info.width, height=info.height,
                         rotation=info.rotation, duration_s=info.duration_s, has_audio=info.has_audio,
                         model=model, fingerprint=settings.fingerprint(model_name(settings.model_complexity)))
-    return Performance(image=image, world=np.stack(worlds), mask=np.stack(masks),
+    mask = masks.stack(m) if isinstance(masks, _MaskList) else np.zeros((len(ts), 0, 0), np.uint8)
+    return Performance(image=image, world=np.stack(worlds), mask=mask,
                        hip_xy=hip_centre(image).astype(np.float32), t=np.asarray(ts, dtype=np.float32),
                        detected=detected, fps=float(settings.analysis_fps), source=source)

@@ -32,19 +32,69 @@ def cache_path(cache_dir: str | Path, sha256: str, fingerprint: str) -> Path:
     return Path(cache_dir) / f"{sha256}-{fingerprint}.h5"
 
 
-def save(perf: Performance, path: str | Path) -> None:
-    """Write a Performance atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("image", data=perf.image)
-            f.create_dataset("world", data=perf.world)
-            f.create_dataset("mask", data=perf.mask, compression="gzip", compression_opts=4,
-                             chunks=(min(64, max(perf.n_frames, 1)), *perf.mask.shape[1:]), shuffle=True)
-            f.create_dataset("hip_xy", data=perf.hip_xy)
-            f.create_dataset("t", data=perf.t)
-            f.create_dataset("detected", data=perf.detected)
+#: Masks are written and compressed in blocks of this many frames (also the HDF5 chunk).
+MASK_CHUNK_FRAMES = 64
+
+
+class _CacheWriter:
+    """A cache file being written: masks stream in (`append`), the rest comes at `finish`.
+
+    Everything goes to a unique temporary file in the target's folder, renamed into place by
+    `finish`; on any error (or `abort`) the temporary file is removed, so readers never see half a
+    file and two processes writing the same key each write whole files (the last rename wins).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            self._file = h5py.File(self.tmp, "w")
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from exc
+        self._masks: h5py.Dataset | None = None
+        self._block = np.empty((0, 0, 0), np.uint8)
+        self._in_block = 0
+
+    def _create_masks(self, side: int) -> None:
+        self._masks = self._file.create_dataset(
+            "mask", shape=(0, side, side), maxshape=(None, side, side), dtype=np.uint8,
+            chunks=(MASK_CHUNK_FRAMES, side, side), compression="gzip", compression_opts=4, shuffle=True)
+        self._block = np.empty((MASK_CHUNK_FRAMES, side, side), np.uint8)
+
+    def append(self, mask: np.ndarray) -> None:
+        """Add the next frame's (M, M) uint8 mask crop (M fixed by the first one)."""
+        if self._masks is None:
+            self._create_masks(mask.shape[0])
+        self._block[self._in_block] = mask
+        self._in_block += 1
+        if self._in_block == MASK_CHUNK_FRAMES:
+            self._flush()
+
+    def _flush(self) -> None:
+        k = self._in_block
+        if k:
+            n = self._masks.shape[0]
+            self._masks.resize(n + k, axis=0)
+            self._masks[n:] = self._block[:k]
+            self._in_block = 0
+
+    def finish(self, perf: Performance) -> None:
+        """Write `perf`'s landmarks and attributes (and its masks unless they were streamed), then
+        rename the file into place."""
+        try:
+            if perf.mask.shape[1:] != (0, 0):
+                for mask in perf.mask:
+                    self.append(mask)
+            if self._masks is None:
+                self._create_masks(perf.mask.shape[1])
+            self._flush()
+            if self._masks.shape[0] != perf.n_frames:
+                raise CacheError(f"{perf.source.file}: {self._masks.shape[0]} masks for {perf.n_frames} frames")
+            f = self._file
+            for name in _ARRAYS:
+                if name != "mask":
+                    f.create_dataset(name, data=getattr(perf, name))
             s = perf.source
             f.attrs.update({
                 "schema_version": CACHE_SCHEMA_VERSION, "analysis_fps": perf.fps, "source_fps": s.source_fps,
@@ -52,14 +102,30 @@ def save(perf: Performance, path: str | Path) -> None:
                 "has_audio": s.has_audio, "model": s.model, "fingerprint": s.fingerprint, "sha256": s.sha256,
                 "file": s.file, "n_frames": perf.n_frames,
             })
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise CacheError(f"Could not write the cache file {path}: {exc}. Check the cache folder is writable "
-                         "and the disk is not full.") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+            f.close()
+            with open(self.tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Close and remove the temporary file (idempotent; harmless after `finish`)."""
+        file = getattr(self, "_file", None)
+        if file is not None and file.id.valid:
+            file.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def _error(self, exc: OSError) -> CacheError:
+        return CacheError(f"Could not write the cache file {self.path}: {exc}. Check the cache folder is "
+                          "writable and the disk is not full.")
+
+
+def save(perf: Performance, path: str | Path) -> None:
+    """Write a Performance atomically (temporary file in the same folder, then rename)."""
+    _CacheWriter(Path(path)).finish(perf)
 
 
 def load(path: str | Path, *, sha256: str | None = None, fingerprint: str | None = None) -> Performance:
@@ -105,7 +171,7 @@ def load_or_extract(path: str | Path, *, cache_dir: str | Path = DEFAULT_CACHE_D
     settings : extraction settings; their fingerprint is part of the key
     display_name : file name to record and show (uploads are stored under hashed names)
     progress : progress(fraction, message) during extraction; called once with 1.0 on a hit
-    extractor : the extraction function (tests count its calls)
+    extractor : the extraction function (tests count its calls); called with a `mask_sink`
     """
     path = Path(path)
     name = display_name or path.name
@@ -127,9 +193,15 @@ def load_or_extract(path: str | Path, *, cache_dir: str | Path = DEFAULT_CACHE_D
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CacheError(f"Cannot create the cache folder {cache_dir}: {exc}") from exc
-    perf = extractor(path, settings=settings, sha256=sha, display_name=name, progress=progress)
-    save(perf, target)
-    return perf
+    writer = _CacheWriter(target)
+    try:
+        perf = extractor(path, settings=settings, sha256=sha, display_name=name, progress=progress,
+                         mask_sink=writer)
+        writer.finish(perf)
+    finally:
+        writer.abort()
+    # Read back: the masks were streamed to disk, never held in memory during extraction.
+    return replace(load(target, sha256=sha, fingerprint=fp), source=replace(perf.source, file=name))
 
 
 @dataclass(frozen=True)

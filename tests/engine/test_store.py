@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from engine.errors import VideoError
+from engine.errors import CacheError, VideoError
 from engine.settings import CACHE_SCHEMA_VERSION, ExtractSettings
 from engine.store import cache_path, list_entries, load, load_or_extract, save
 from tests.factories import make_perf
@@ -21,7 +21,7 @@ class CountingExtractor:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, path, *, settings, sha256, display_name, progress):
+    def __call__(self, path, *, settings, sha256, display_name, progress, mask_sink=None):
         self.calls += 1
         fp = settings.fingerprint("fake")
         perf = make_perf(n=40, seed=self.calls, file=display_name, sha256=sha256, fingerprint=fp)
@@ -157,3 +157,34 @@ def test_list_entries_describes_cache_files_newest_first_and_skips_bad_ones(tmp_
     assert entries[0].sha256 == "b" * 64 and entries[0].n_frames == 45 and entries[0].fingerprint == "fp1"
     assert entries[1].created == 1_000_000 and entries[1].duration_s == pytest.approx(1.0)
     assert list_entries(tmp_path / "missing") == []
+
+
+def test_streamed_masks_reach_the_cache_file_and_the_result(tmp_path, video):
+    """An extractor that streams its masks to the sink (as the real one does) returns none in
+    memory; load_or_extract still returns them all, read back from the cache file."""
+    truth = make_perf(n=150, seed=3, mask_size=16)   # more than two 64-frame blocks, and a partial one
+    seen = {}
+
+    def streaming(path, *, settings, sha256, display_name, progress, mask_sink=None):
+        for m in truth.mask:
+            mask_sink.append(m)
+        seen["tmp_files"] = sorted(p.name for p in (tmp_path / "c").iterdir())
+        return replace(truth, mask=np.zeros((truth.n_frames, 0, 0), np.uint8),
+                       source=replace(truth.source, sha256=sha256, fingerprint=settings.fingerprint("fake")))
+
+    perf = load_or_extract(video, cache_dir=tmp_path / "c", extractor=streaming)
+    np.testing.assert_array_equal(perf.mask, truth.mask)
+    assert len(seen["tmp_files"]) == 1 and seen["tmp_files"][0].endswith(".tmp")   # written as it came
+    assert [p.suffix for p in (tmp_path / "c").iterdir()] == [".h5"]                 # renamed, nothing left over
+
+
+def test_streamed_mask_count_must_match_the_frames(tmp_path, video):
+    def short(path, *, settings, sha256, display_name, progress, mask_sink=None):
+        perf = make_perf(n=30, sha256=sha256, fingerprint=settings.fingerprint("fake"))
+        for m in perf.mask[:20]:
+            mask_sink.append(m)
+        return replace(perf, mask=np.zeros((30, 0, 0), np.uint8))
+
+    with pytest.raises(CacheError, match="20 masks for 30 frames"):
+        load_or_extract(video, cache_dir=tmp_path / "c", extractor=short)
+    assert list((tmp_path / "c").iterdir()) == []
