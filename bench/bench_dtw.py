@@ -20,10 +20,7 @@ the optimum from ``band=None``; "speedup" is fastdtw's median over exact(band=No
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import importlib.metadata as md
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -36,6 +33,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+sys.path.insert(0, str(REPO / "bench"))
+from _common import machine_lines as common_machine_lines  # noqa: E402
 
 from engine import align  # noqa: E402
 from engine.align import dtw  # noqa: E402
@@ -101,30 +101,12 @@ def compile_seconds() -> float | None:
 
 
 def machine_lines() -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        load = Path("/proc/loadavg").read_text().split()[:3]
-    except OSError:
-        load = ["?"]
     try:
         import fastdtw._fastdtw  # noqa: F401
         fast_impl = "C extension"
     except ImportError:
         fast_impl = "pure Python (no C extension in this install)"
-    versions = ", ".join(f"{p} {md.version(p)}" for p in ("numpy", "numba", "fastdtw"))
-    return [
-        f"date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"machine: {cpu}; nproc {os.cpu_count()} ({usable} usable); load avg {' '.join(load)}",
-        f"python {platform.python_version()}, {versions}; fastdtw implementation: {fast_impl}",
-    ]
+    return [*common_machine_lines(("numpy", "numba", "fastdtw")), f"fastdtw implementation: {fast_impl}"]
 
 
 def run(sizes: list[int], repeats: int, kinds: list[str], radii: list[int], seed: int) -> int:
