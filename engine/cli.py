@@ -28,7 +28,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     settings = ExtractSettings()
     perf = load_or_extract(args.video, cache_dir=args.cache_dir, settings=settings,
-                           progress=_stderr_progress(args.quiet))
+                           progress=_stderr_progress(args.quiet), masks=False)  # the summary needs no masks
     out = {
         "sha256": perf.source.sha256,
         "fps": perf.fps,

@@ -188,3 +188,15 @@ def test_streamed_mask_count_must_match_the_frames(tmp_path, video):
     with pytest.raises(CacheError, match="20 masks for 30 frames"):
         load_or_extract(video, cache_dir=tmp_path / "c", extractor=short)
     assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_load_without_masks_reads_landmarks_only_and_still_checks_the_mask_count(tmp_path):
+    perf = make_perf(n=70, mask_size=16)
+    save(perf, tmp_path / "a.h5")
+    light = load(tmp_path / "a.h5", masks=False)
+    assert light.mask.shape == (70, 0, 0)
+    np.testing.assert_array_equal(light.world, perf.world)
+    with h5py.File(tmp_path / "a.h5", "a") as f:
+        f["mask"].resize(69, axis=0)
+    with pytest.raises(ValueError, match="mask dataset"):
+        load(tmp_path / "a.h5", masks=False)
