@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from .body import hip_centre
+from .dsp import savgol_smooth
 from .performance import Performance
 from .settings import CleanSettings
 
@@ -26,55 +26,62 @@ def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def _column_groups(known: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Columns of an (N, C) bool array grouped by identical pattern: [(pattern (N,), columns)]."""
+    packed = np.ascontiguousarray(np.packbits(known, axis=0).T)  # (C, ceil(N / 8)) bytes
+    groups: dict[bytes, list[int]] = {}
+    for c in range(packed.shape[0]):
+        groups.setdefault(packed[c].tobytes(), []).append(c)
+    return [(known[:, cols[0]], np.array(cols)) for cols in groups.values()]
+
+
 def fill_gaps(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Linearly interpolate interior NaN runs of at most `max_gap` samples.
+    """Linearly interpolate interior NaN runs of at most `max_gap` samples, per series.
 
     Parameters
     ----------
-    x : (N,) float series with NaN gaps
+    x : (N,) or (N, ...) float series along axis 0 with NaN gaps; not modified
     max_gap : longest gap filled, samples
 
     Returns
     -------
-    filled_x : (N,) a new array
-    was_filled : (N,) bool
+    filled_x : same shape, float64, a new array
+    was_filled : same shape, bool
     """
     out = np.array(x, dtype=np.float64, copy=True)
-    was_filled = np.zeros(out.shape[0], dtype=bool)
-    for start, stop in true_runs(~np.isfinite(out)):
-        if start == 0 or stop == out.shape[0] or stop - start > max_gap:
-            continue  # edges cannot be interpolated; long gaps stay unknown
-        left, right = out[start - 1], out[stop]
-        frac = np.arange(1, stop - start + 1) / (stop - start + 1)
-        out[start:stop] = left + (right - left) * frac
-        was_filled[start:stop] = True
+    was_filled = np.zeros(out.shape, dtype=bool)
+    n = out.shape[0]
+    if out.size == 0:
+        return out, was_filled
+    cols, flags = out.reshape(n, -1), was_filled.reshape(n, -1)  # views of the new arrays
+    # Series with the same gaps are filled together.
+    for known, group in _column_groups(np.isfinite(cols)):
+        for start, stop in true_runs(~known):
+            if start == 0 or stop == n or stop - start > max_gap:
+                continue  # edges cannot be interpolated; long gaps stay unknown
+            left, right = cols[start - 1, group], cols[stop, group]
+            frac = (np.arange(1, stop - start + 1) / (stop - start + 1))[:, None]
+            cols[start:stop, group] = left + (right - left) * frac
+            flags[start:stop, group] = True
     return out, was_filled
 
 
 def smooth(x: np.ndarray, window: int, polyorder: int) -> np.ndarray:
-    """Savitzky-Golay smoothing of each finite run of a (N,) series; runs shorter than the window
-    are left as they are. Returns a new array."""
+    """Savitzky-Golay smoothing of each finite run of each series along axis 0.
+
+    `x` is (N,) or (N, ...); runs shorter than the window are left as they are; series with
+    the same finite runs are smoothed together. Returns a new float64 array.
+    """
     out = np.array(x, dtype=np.float64, copy=True)
-    if window <= polyorder:
+    n = out.shape[0]
+    if window <= polyorder or n < window:
         return out
-    for start, stop in true_runs(np.isfinite(out)):
-        if stop - start >= window:
-            out[start:stop] = savgol_filter(out[start:stop], window, polyorder, mode="interp")
+    cols = out.reshape(n, -1)  # a view of `out`
+    for known, group in _column_groups(np.isfinite(cols)):
+        for start, stop in true_runs(known):
+            if stop - start >= window:
+                cols[start:stop, group] = savgol_smooth(cols[start:stop, group], window, polyorder)
     return out
-
-
-def _clean_landmarks(arr: np.ndarray, seen: np.ndarray, max_gap: int, window: int, polyorder: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 33, 4) landmarks -> cleaned copy and (N, 33) filled flags. Visibility passes through."""
-    out = arr.copy()
-    out[..., :3][~seen] = np.nan
-    filled = np.zeros(seen.shape, dtype=bool)
-    for j in range(arr.shape[1]):
-        for c in range(3):
-            series, was_filled = fill_gaps(out[:, j, c], max_gap)
-            out[:, j, c] = smooth(series, window, polyorder)
-            filled[:, j] |= was_filled
-    return out, filled
 
 
 def clean(perf: Performance, settings: CleanSettings = CleanSettings()) -> Performance:
@@ -83,8 +90,13 @@ def clean(perf: Performance, settings: CleanSettings = CleanSettings()) -> Perfo
     window = int(round(settings.smooth_window_s * perf.fps)) | 1  # odd
     vis = perf.world[..., 3]
     seen = perf.detected[:, None] & (vis >= settings.visibility_threshold)
-    world, filled = _clean_landmarks(perf.world, seen, max_gap, window, settings.smooth_polyorder)
-    # Image landmarks share the visibility of the world ones (same model output).
-    image, _ = _clean_landmarks(perf.image, seen, max_gap, window, settings.smooth_polyorder)
-    return replace(perf, world=world.astype(np.float32), image=image.astype(np.float32),
-                   hip_xy=hip_centre(image).astype(np.float32), filled=filled)
+    # Image landmarks share the visibility of the world ones (same model output), so both are
+    # cleaned as one (N, 33, 6) block: coordinates with the same gaps are processed together.
+    xyz = np.concatenate([perf.world[..., :3], perf.image[..., :3]], axis=2).astype(np.float64)
+    xyz[~seen] = np.nan
+    xyz, was_filled = fill_gaps(xyz, max_gap)
+    xyz = smooth(xyz, window, settings.smooth_polyorder)
+    world = np.concatenate([xyz[..., :3], perf.world[..., 3:]], axis=2).astype(np.float32)
+    image = np.concatenate([xyz[..., 3:], perf.image[..., 3:]], axis=2).astype(np.float32)
+    return replace(perf, world=world, image=image, hip_xy=hip_centre(image).astype(np.float32),
+                   filled=was_filled[..., :3].any(axis=2))

@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from .body import CORE_JOINTS, LEFT_RIGHT_PAIRS, N_LANDMARKS, Landmark
 from .clean import true_runs
+from .dsp import correlation_lags_full, cross_correlate_full, periodic_hann
 from .errors import CompareError, SettingsError
 
 # --- audio onset envelope ---------------------------------------------------------------
@@ -128,8 +129,8 @@ def _standardize(x: np.ndarray) -> np.ndarray:
 def _xcorr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Channel-averaged cross-correlation of (C, N) and (C, M), normalized by sqrt(N M)."""
     n, m = a.shape[1], b.shape[1]
-    corr = sum(signal.correlate(ca, cb, mode="full", method="fft") for ca, cb in zip(a, b))
-    return corr / (a.shape[0] * np.sqrt(n * m)), signal.correlation_lags(n, m, mode="full")
+    corr = cross_correlate_full(a, b).sum(axis=0)
+    return corr / (a.shape[0] * np.sqrt(n * m)), correlation_lags_full(n, m)
 
 
 def _best_lag(a: np.ndarray, b: np.ndarray, rate: float, max_lag_s: float,
@@ -198,7 +199,7 @@ def _band_energies(x: np.ndarray, sr: int, n_fft: int, hop: int) -> np.ndarray:
     half = n_fft // 2
     padded = np.pad(x, (half, half), mode="reflect")
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]  # a view, no copy
-    window = signal.get_window("hann", n_fft)
+    window = periodic_hann(n_fft)
     fb = _band_matrix(n_fft, sr)
     out = np.empty((N_BANDS, frames.shape[0]))
     for i in range(0, frames.shape[0], STFT_CHUNK_FRAMES):

@@ -8,9 +8,9 @@ camera distances compare directly.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from ..body import CORE_JOINTS, Landmark
+from ..dsp import find_peaks_prominence
 from ._common import check_path, nanmean_or_none
 
 _CORE = np.array([int(j) for j in CORE_JOINTS], dtype=np.intp)
@@ -134,8 +134,8 @@ def hits(energy: np.ndarray, fps: float, *, min_prominence: float | None = None)
         return np.zeros(0, dtype=np.intp)  # a constant (e.g. all-still) clip has no accents
     # wlen must be odd and >= 3 for a centred window
     wlen = max(3, int(round(HIT_PROMINENCE_WINDOW_S * fps)) | 1)
-    peaks, _ = find_peaks(_fill_nan(e), prominence=threshold, wlen=wlen,
-                          distance=max(1, int(round(HIT_MIN_GAP_S * fps))))
+    peaks = find_peaks_prominence(_fill_nan(e), threshold, wlen=wlen,
+                                  distance=max(1, int(round(HIT_MIN_GAP_S * fps))))
     return peaks.astype(np.intp)
 
 
