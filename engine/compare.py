@@ -242,15 +242,17 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
             teacher_name: str | None = None, student_name: str | None = None,
             progress: Progress | None = None) -> Analysis:
     """Load (or extract and cache, both clips at once) and compare them. See `analyze_performances`."""
-    teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
-                                  cache_dir=cache_dir, settings=extract_settings, progress=progress)
+    wants_audio = settings.sync in ("auto", "audio")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
+        # Audio decodes alongside the poses (a cache hit is then mostly waiting for the audio).
+        sounds = [pool.submit(audio, p, sr=AUDIO_SR) if wants_audio else None for p in (teacher_path, student_path)]
+        teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
+                                      cache_dir=cache_dir, settings=extract_settings, progress=progress)
+        teacher_audio, student_audio = (s.result() if s is not None else None for s in sounds)
     if progress is not None:
         progress(0.92, "syncing and aligning")
-    wants_audio = settings.sync in ("auto", "audio")
-    result = analyze_performances(
-        teacher, student, settings=settings,
-        teacher_audio=audio(teacher_path, sr=AUDIO_SR) if wants_audio and teacher.source.has_audio else None,
-        student_audio=audio(student_path, sr=AUDIO_SR) if wants_audio and student.source.has_audio else None)
+    result = analyze_performances(teacher, student, settings=settings,
+                                  teacher_audio=teacher_audio, student_audio=student_audio)
     if progress is not None:
         progress(1.0, "compared")
     return result
