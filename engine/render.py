@@ -151,7 +151,8 @@ def _pt(lm: np.ndarray, w: int, h: int) -> tuple[int, int] | None:
     return int(round(float(lm[0]) * w)), int(round(float(lm[1]) * h))
 
 
-def draw_skeleton(img: np.ndarray, landmarks: np.ndarray, bad_joints: list[str] = ()) -> np.ndarray:
+def draw_skeleton(img: np.ndarray, landmarks: np.ndarray, bad_joints: list[str] = (), *,
+                  color: tuple[int, int, int] = BONE_COLOR, thickness: int | None = None) -> np.ndarray:
     """Draw a skeleton (and its bad joints in red) on an RGB frame, in place; returns it.
 
     Parameters
@@ -159,9 +160,11 @@ def draw_skeleton(img: np.ndarray, landmarks: np.ndarray, bad_joints: list[str] 
     img : (H, W, 3) uint8 RGB
     landmarks : (33, 4) image landmarks: x, y normalized to this frame, z, visibility; NaN = unseen
     bad_joints : the dancer's own joint names to highlight
+    color : RGB of the bones and joint dots
+    thickness : bone thickness, pixels; None scales it with the frame height
     """
     h, w = img.shape[:2]
-    thick = max(2, round(h / 160))
+    thick = max(2, round(h / 160)) if thickness is None else max(1, int(thickness))
     pts = [_pt(landmarks[i], w, h) for i in range(landmarks.shape[0])]
     for a, b in BONES:
         pa, pb = pts[a], pts[b]
@@ -169,10 +172,10 @@ def draw_skeleton(img: np.ndarray, landmarks: np.ndarray, bad_joints: list[str] 
             # Face bones thin: at body thickness they hide the face.
             t = max(1, thick // 2) if a < L.LEFT_SHOULDER and b < L.LEFT_SHOULDER else thick
             cv2.line(img, pa, pb, OUTLINE_COLOR, t + 2, cv2.LINE_AA)
-            cv2.line(img, pa, pb, BONE_COLOR, t, cv2.LINE_AA)
+            cv2.line(img, pa, pb, color, t, cv2.LINE_AA)
     for p in pts[11:]:
         if p is not None:
-            cv2.circle(img, p, thick + 1, BONE_COLOR, -1, cv2.LINE_AA)
+            cv2.circle(img, p, thick + 1, color, -1, cv2.LINE_AA)
     for joint in bad_joints:
         bones, vertex = _joint_bones(joint)
         for a, b in bones:

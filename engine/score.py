@@ -170,7 +170,8 @@ def describe_timing(late_s: float) -> str:
 
 # --- scoring --------------------------------------------------------------------------------
 
-def _joint_tables(settings: ScoreSettings) -> tuple[np.ndarray, np.ndarray]:
+def joint_tables(settings: ScoreSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Per-joint tolerance (degrees) and weight, each (J,) float64 in `body.SCORED_JOINTS` order."""
     tol = np.array([settings.tolerance_deg[JOINT_GROUP[j]] for j in SCORED_JOINTS], dtype=np.float64)
     w = np.array([settings.joint_weights[JOINT_GROUP[j]] for j in SCORED_JOINTS], dtype=np.float64)
     return tol, w
@@ -282,7 +283,7 @@ def _freeze_moments(a: Analysis) -> list[Moment]:
 def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     """Score an Analysis under the given weights and tolerances."""
     fps = a.teacher.fps
-    tol, jw = _joint_tables(settings)
+    tol, jw = joint_tables(settings)
     abs_err = np.abs(a.angle_error.astype(np.float64))
     joint_pair = falloff(abs_err - tol, POSE_HALF_DEG)                       # (K, J)
     conf = _pair_confidence(a)
