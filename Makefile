@@ -24,8 +24,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Every benchmark with its defaults (about 25 minutes on 2 cores; see BENCHMARKS.md for each one).
 bench: $(STAMP)
 	$(PY) bench/bench_dtw.py
+	$(PY) bench/bench_compare.py
+	$(PY) bench/bench_cache.py
+	$(PY) bench/bench_memory.py
+	$(PY) bench/bench_live.py
 
 clean-cache:
 	rm -f cache/*.h5

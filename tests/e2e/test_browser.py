@@ -10,93 +10,22 @@ never into the repository.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, footage, needs_footage
+from tests.conftest import footage, needs_footage
+from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, full_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_footage]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
 TEACHER = "pairs/callme404_teacher_douyin.mp4"
 STUDENT = "pairs/callme404_student_studio.mp4"
-#: Seconds: server start, the sample comparison on a first visit, the uploaded pair's result, the video.
-START_S, SAMPLES_S, RESULT_S, VIDEO_S = 60, 300, 400, 180
-VIEWPORT = {"width": 1400, "height": 1000}
+#: Seconds: the sample comparison on a first visit, the uploaded pair's result, the video.
+SAMPLES_S, RESULT_S, VIDEO_S = 300, 400, 180
 FRESH = ':not([data-stale="true"])'  # Streamlit marks elements of the previous run as stale
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser_path() -> str:
-    path = chromium_path()
-    if path is None:
-        pytest.skip("no Chromium found (looked at $CHROMIUM, /usr/bin/chromium, PATH); install Debian's 'chromium'")
-    pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    return path
-
-
-@pytest.fixture(scope="module")
-def screenshot_dir(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def server(browser_path, session_cache, tmp_path_factory):
-    """`streamlit run app.py` on a free localhost port, with the session's pose cache."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env["DANCE_CACHE_DIR"] = str(session_cache)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield {"url": url, "log": log_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +40,6 @@ def page(browser_path, server, tmp_path_factory):
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
-
-
-def full_screenshot(page, path: Path) -> None:
-    """The whole page: Streamlit scrolls inside its own container, so grow the viewport to fit it."""
-    height = page.evaluate("""() => Math.max(document.body.scrollHeight,
-        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
-            .map(e => e.scrollHeight))""")
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(height) + 40})
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size(VIEWPORT)
 
 
 def chart_titles(page) -> list[str]:

@@ -1,0 +1,99 @@
+"""Shared fixtures of the browser tests: Debian Chromium, a `streamlit run app.py` server on a free
+localhost port (the session's pose cache), and a screenshots folder ($SCREENSHOT_DIR or a
+temporary one, never the repository)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}
+#: Seconds for the server to answer its health check.
+SERVER_START_S = 60
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def full_screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport to fit it."""
+    height = page.evaluate("""() => Math.max(document.body.scrollHeight,
+        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+            .map(e => e.scrollHeight))""")
+    size = page.viewport_size or VIEWPORT
+    page.set_viewport_size({"width": size["width"], "height": int(height) + 40})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
+@pytest.fixture(scope="module")
+def browser_path() -> str:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium found (looked at $CHROMIUM, /usr/bin/chromium, PATH); install Debian's 'chromium'")
+    pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(browser_path, session_cache, tmp_path_factory):
+    """`streamlit run app.py` on a free localhost port, with the session's pose cache."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["DANCE_CACHE_DIR"] = str(session_cache)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield {"url": url, "log": log_path}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -1,0 +1,55 @@
+"""Background jobs as a page sees them: the process's shared pool, progress bars, results or messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import streamlit as st
+
+from engine.errors import EngineError
+from ui.jobs import Job, Jobs
+
+logger = logging.getLogger("dance.app")
+
+#: How often a running job's progress is redrawn, seconds.
+POLL_S = 0.25
+
+
+@st.cache_resource
+def shared_jobs() -> Jobs:
+    """The process's background jobs (thread-safe, shared by all sessions and pages)."""
+    return Jobs(max_workers=4)
+
+
+def wait(items: list[tuple[Job, st.delta_generator.DeltaGenerator]]) -> None:
+    """Redraw each job's progress bar until all are done (a widget change stops this run only)."""
+    while True:
+        for job, bar in items:
+            bar.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
+        if all(job.done for job, _ in items):
+            return
+        time.sleep(POLL_S)
+
+
+def collect(job: Job, where, what: str, names: dict[str, str] | None = None):
+    """A finished job's result, or None after showing its error `where` (never a traceback).
+
+    Engine messages name files by their path; uploads and recordings are stored under hashed
+    names, so each stored file name in `names` is replaced by the name the user knows. The
+    message of an EngineError is remembered in `st.session_state["failed"]` under the job's key.
+    """
+    exc = job.error()
+    if exc is None:
+        return job.result()
+    if isinstance(exc, EngineError):
+        message = str(exc)
+        for stored, shown in (names or {}).items():
+            message = message.replace(stored, shown)
+        st.session_state["failed"][job.key] = message
+        where.error(message, icon=":material/error:")
+    else:
+        logger.error("%s failed", what, exc_info=exc)
+        where.error(f"Something went wrong while {what} ({type(exc).__name__}). The details are in the "
+                    "server log; please try again or report it.", icon=":material/error:")
+    return None
