@@ -5,8 +5,9 @@ Usage::
     .venv/bin/python bench/bench_memory.py [--repeats 1] [--before DIR] [--tiny]
 
 Clips: a 10 s clip (solo/studio_bw_female_solo_10s.mp4), the 70 s clip
-(solo/red_skirt_folk_solo_70s_240p.mp4) and a generated 5-minute 720p clip (the 10 s clip
-letterboxed to 1280x720 and looped to 300 s, H.264; made once in --workdir and reused). Each is
+(solo/red_skirt_folk_solo_70s_240p.mp4) and generated 720p clips of 10 s and 5 minutes (the 10 s
+clip letterboxed to 1280x720 and looped, H.264; made once in --workdir and reused), so length is
+compared at the same resolution too. Each is
 extracted into an empty cache by a fresh `python -m engine extract` process; its peak RSS
 (ru_maxrss of that process) and wall time are reported, min / median / max over the repeats.
 With ``--before DIR`` an older checkout runs the same clips side by side.
@@ -48,18 +49,18 @@ def letterbox(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def generated_clip(workdir: Path) -> Path:
-    """The 5-minute 720p clip: SHORT letterboxed and looped (made once, reused)."""
+def generated_clip(workdir: Path, seconds: float = GENERATED_S) -> Path:
+    """A 720p clip of `seconds`: SHORT letterboxed and looped (made once, reused)."""
     from engine.encode import write_mp4
     from engine.video import frames, probe
 
-    target = workdir / f"looped_{int(GENERATED_S)}s_{GENERATED_SIZE[1]}p.mp4"
+    target = workdir / f"looped_{int(seconds)}s_{GENERATED_SIZE[1]}p.mp4"
     if target.is_file():
         return target
     workdir.mkdir(parents=True, exist_ok=True)
     fps = probe(SHORT).fps
     loop = [letterbox(rgb, GENERATED_SIZE) for _, rgb in frames(SHORT, fps=fps)]
-    n = int(GENERATED_S * fps)
+    n = int(seconds * fps)
     print(f"generating {target.name}: {n} frames from {len(loop)} looped", flush=True)
     write_mp4(target, (loop[i % len(loop)] for i in range(n)), fps, crf=26, preset="ultrafast")
     return target
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: shared clips missing under {SHARED_VIDEOS / 'solo'}; run with --tiny or put "
                   "../shared beside the repository", file=sys.stderr)
             return 2
-        clips = [("10 s", SHORT), ("70 s", LONG), ("5 min 720p", generated_clip(args.workdir))]
+        clips = [("10 s", SHORT), ("70 s", LONG), ("10 s 720p", generated_clip(args.workdir, 10.0)),
+                 ("5 min 720p", generated_clip(args.workdir))]
     print("Memory benchmark: peak RSS of `python -m engine extract`, empty cache")
     for line in machine_lines():
         print(line)
