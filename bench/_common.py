@@ -104,6 +104,20 @@ def quiet_env() -> dict[str, str]:
     return env
 
 
+def letterbox(rgb, size: tuple[int, int]):
+    """Fit an (H, W, 3) uint8 frame inside `size` (width, height) on black, aspect kept, centred."""
+    import cv2
+    import numpy as np
+
+    w, h = size
+    scale = min(w / rgb.shape[1], h / rgb.shape[0])
+    nw, nh = max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))
+    out = np.zeros((h, w, 3), np.uint8)
+    x0, y0 = (w - nw) // 2, (h - nh) // 2
+    out[y0:y0 + nh, x0:x0 + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    return out
+
+
 def tiny_clips(workdir: Path, seconds: float = 5.0) -> tuple[Path, Path]:
     """The built-in sample pair (engine.demo) cut to its first `seconds`: inputs for --tiny runs.
 

@@ -30,12 +30,7 @@ first 2 s of the teacher as reference, 40 frames of the student (0.4 s countdown
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import importlib.metadata as md
 import math
-import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -49,6 +44,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+sys.path.insert(0, str(REPO / "bench"))
+from _common import letterbox as common_letterbox  # noqa: E402
+from _common import machine_lines as common_machine_lines  # noqa: E402
 
 from engine.encode import write_mp4  # noqa: E402
 from engine.live import LiveReference, PracticeSession  # noqa: E402
@@ -66,37 +65,12 @@ HEADER = f"{'stage':<18} {'frames':>6} {'mean_ms':>8} {'p50_ms':>8} {'p95_ms':>8
 
 
 def machine_lines() -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        load = "?"
-    versions = ", ".join(f"{p} {md.version(p)}" for p in ("mediapipe", "opencv-contrib-python", "av", "numpy"))
-    return [
-        f"date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"machine: {cpu}; nproc {os.cpu_count()} ({usable} usable); load avg {load} (shared with other jobs)",
-        f"python {platform.python_version()}, {versions}",
-        f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}",
-    ]
+    return common_machine_lines(("mediapipe", "opencv-contrib-python", "av", "numpy"))
 
 
 def letterbox(rgb: np.ndarray, size: tuple[int, int] = CAMERA) -> np.ndarray:
     """Scale to fit `size` (width, height) keeping the aspect ratio, centred on black."""
-    w, h = size
-    s = min(w / rgb.shape[1], h / rgb.shape[0])
-    nw, nh = max(1, round(rgb.shape[1] * s)), max(1, round(rgb.shape[0] * s))
-    out = np.zeros((h, w, 3), np.uint8)
-    x0, y0 = (w - nw) // 2, (h - nh) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
-    return out
+    return common_letterbox(rgb, size)
 
 
 class InputCursor:

@@ -22,10 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, SHARED_VIDEOS, fmt_stats, machine_lines, python_for, quiet_env, run_child, tiny_clips  # noqa: E402
+from _common import (REPO, SHARED_VIDEOS, fmt_stats, letterbox, machine_lines, python_for, quiet_env,  # noqa: E402
+                     run_child, tiny_clips)
 
 sys.path.insert(0, str(REPO))
 
@@ -34,19 +33,6 @@ LONG = SHARED_VIDEOS / "solo" / "red_skirt_folk_solo_70s_240p.mp4"
 GENERATED_S = 300.0
 GENERATED_SIZE = (1280, 720)
 TARGET_MB = 1024.0
-
-
-def letterbox(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Fit an (H, W, 3) frame inside `size` (width, height) on black, aspect kept."""
-    import cv2
-
-    w, h = size
-    scale = min(w / rgb.shape[1], h / rgb.shape[0])
-    nw, nh = int(round(rgb.shape[1] * scale)) // 2 * 2, int(round(rgb.shape[0] * scale)) // 2 * 2
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - nh) // 2, (w - nw) // 2
-    out[y:y + nh, x:x + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    return out
 
 
 def generated_clip(workdir: Path, seconds: float = GENERATED_S) -> Path:
