@@ -17,7 +17,6 @@ OPENAI_BASE_URL / OPENAI_TIMEOUT_S configure "Ask the coach".
 from __future__ import annotations
 
 import json
-import logging
 import os
 import uuid
 from dataclasses import asdict
@@ -28,18 +27,15 @@ import streamlit as st
 from engine import extract as extract_module
 from engine import store
 from engine.compare import Analysis, analyze
-from engine.errors import EngineError
 from engine.pose import model_name
 from engine.score import score
 from engine.settings import AlignSettings, ExtractSettings
-from ui.compat import fix_media_gzip
-from ui.job_view import collect, shared_jobs, wait
+from ui.job_view import collect, run_job, run_page, shared_jobs, wait
 from ui.references import sample_clips
 from ui.report_view import ROLES, Clip, init_report_state, show_report, stored_names
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
 
-logger = logging.getLogger("dance.app")
 
 CACHE_DIR = Path(os.environ.get("DANCE_CACHE_DIR") or store.DEFAULT_CACHE_DIR)
 SAMPLES_DIR = CACHE_DIR / "samples"
@@ -145,12 +141,7 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, akey: tuple, slot
     t, s = clips["teacher"], clips["student"]
     job = shared_jobs().submit(akey, analyze, t.path, s.path, settings=align, cache_dir=CACHE_DIR,
                                teacher_name=t.name, student_name=s.name)
-    with slot:
-        bar = st.progress(0.0, text="Syncing and aligning the two dances…")
-        wait([(job, bar)])
-        bar.empty()
-        a = collect(job, st, "comparing the clips", stored_names(clips))
-    shared_jobs().forget(job.key)
+    a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
         ss["analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
     return a
@@ -215,13 +206,4 @@ def main() -> None:
         show_report(a, card, clips, akey, skey, renders_dir=RENDERS_DIR)
 
 
-fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
-st.set_page_config(page_title="Dance compare", page_icon="💃", layout="wide")
-try:
-    main()
-except EngineError as exc:  # one a section did not catch: still a message, never a traceback
-    st.error(str(exc), icon=":material/error:")
-except Exception as exc:  # noqa: BLE001 (the page must never show a traceback)
-    logger.exception("Compare page failed")
-    st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; reload the page "
-             "to try again.", icon=":material/error:")
+run_page(main, title="Dance compare", name="Compare")

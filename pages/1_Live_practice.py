@@ -21,7 +21,6 @@ README "Live practice"); without them no STUN/TURN server is contacted.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import time
@@ -40,8 +39,7 @@ from engine.live import LiveReference, LiveState, PracticeSession
 from engine.pose import model_name
 from engine.score import score
 from engine.settings import AlignSettings, ExtractSettings, ScoreSettings
-from ui.compat import fix_media_gzip
-from ui.job_view import collect, shared_jobs, wait
+from ui.job_view import run_job, run_page, shared_jobs
 from ui.live_view import (
     IceConfigError,
     SessionSlot,
@@ -67,7 +65,6 @@ from ui.report_view import init_report_state, show_report, stat_key, stored_name
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
 
-logger = logging.getLogger("dance.live_page")
 
 CACHE_DIR = Path(os.environ.get("DANCE_CACHE_DIR") or store.DEFAULT_CACHE_DIR)
 SAMPLES_DIR = CACHE_DIR / "samples"
@@ -216,12 +213,8 @@ def extract(ref: Reference, slot) -> bool:
         return False
     job = shared_jobs().submit(key, store.load_or_extract, ref.video, cache_dir=CACHE_DIR, settings=EXTRACT_SETTINGS,
                                display_name=ref.name, extractor=extract_module.extract)
-    with slot:
-        bar = st.progress(0.0, text=f"{ref.name}: analysing the reference (once)…")
-        wait([(job, bar)])
-        bar.empty()
-        perf = collect(job, st, f"reading {ref.name}", stored_names({"teacher": ref.clip}))
-    shared_jobs().forget(key)
+    perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
+                   stored_names({"teacher": ref.clip}))
     return perf is not None
 
 
@@ -367,11 +360,8 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
             return
         job = shared_jobs().submit(akey, analyze_attempt, ref, attempt.clip, settings=align, cache_dir=CACHE_DIR,
                                    extract_settings=EXTRACT_SETTINGS)
-        bar = st.progress(0.0, text="Comparing your attempt with the reference…")
-        wait([(job, bar)])
-        bar.empty()
-        a = collect(job, st, "comparing your attempt", stored_names(clips))
-        shared_jobs().forget(akey)
+        a = run_job(job, None, "Comparing your attempt with the reference…", "comparing your attempt",
+                    stored_names(clips))
         if a is None:
             return
         ss["live_analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
@@ -430,13 +420,4 @@ def main() -> None:
     show_attempt(align, score_settings)
 
 
-fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
-st.set_page_config(page_title="Live practice", page_icon="💃", layout="wide")
-try:
-    main()
-except EngineError as exc:  # one a section did not catch: still a message, never a traceback
-    st.error(str(exc), icon=":material/error:")
-except Exception as exc:  # noqa: BLE001 (the page must never show a traceback)
-    logger.exception("Live practice page failed")
-    st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; reload the page "
-             "to try again.", icon=":material/error:")
+run_page(main, title="Live practice", name="Live practice")

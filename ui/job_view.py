@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -53,3 +55,34 @@ def collect(job: Job, where, what: str, names: dict[str, str] | None = None):
         where.error(f"Something went wrong while {what} ({type(exc).__name__}). The details are in the "
                     "server log; please try again or report it.", icon=":material/error:")
     return None
+
+
+def run_job(job: Job, where, text: str, what: str, names: dict[str, str] | None = None):
+    """Show `job`'s progress bar (first text `text`) until it ends, then forget the job.
+
+    Returns its result, or None after showing its error (see `collect`). Bar and error go in
+    `where` (a container), or in the page at this point when `where` is None.
+    """
+    with where if where is not None else contextlib.nullcontext():
+        bar = st.progress(0.0, text=text)
+        wait([(job, bar)])
+        bar.empty()
+        result = collect(job, st, what, names)
+    shared_jobs().forget(job.key)
+    return result
+
+
+def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
+    """Configure the page and run `main`; an error it did not catch becomes a message, never a traceback."""
+    from ui.compat import fix_media_gzip
+
+    fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
+    st.set_page_config(page_title=title, page_icon="💃", layout="wide")
+    try:
+        main()
+    except EngineError as exc:  # one a section did not catch: still a message
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 (the page must never show a traceback)
+        logger.exception("%s page failed", name)
+        st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; reload the "
+                 "page to try again.", icon=":material/error:")

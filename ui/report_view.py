@@ -34,7 +34,7 @@ from engine.score import Scorecard
 from engine.settings import COMPONENTS
 from engine.video import probe
 from ui.exports import joints_csv, report_json
-from ui.job_view import collect, shared_jobs, wait
+from ui.job_view import run_job, shared_jobs
 from ui.settings_panel import COMPONENT_MEANING
 
 ROLES = ("teacher", "student")
@@ -226,12 +226,8 @@ def get_render(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tuple
         renders_dir.mkdir(parents=True, exist_ok=True)
         job = shared_jobs().submit(rkey, render_side_by_side, a, card, clips["teacher"].path,
                                    clips["student"].path, out)
-        with slot:
-            bar = st.progress(0.0, text="Drawing the side-by-side video…")
-            wait([(job, bar)])
-            bar.empty()
-            result = collect(job, st, "drawing the side-by-side video", stored_names(clips))
-        shared_jobs().forget(rkey)
+        result = run_job(job, slot, "Drawing the side-by-side video…", "drawing the side-by-side video",
+                         stored_names(clips))
         if result is None:
             return None
         _prune_renders(renders_dir)
