@@ -99,7 +99,8 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def frames(
-    path: str | Path, *, fps: float = 30.0, max_side: int | None = None
+    path: str | Path, *, fps: float = 30.0, max_side: int | None = None,
+    start_s: float = 0.0, stop_s: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Decode upright RGB frames at (at most) the analysis rate, one at a time.
 
@@ -117,6 +118,10 @@ def frames(
     max_side : int, optional
         Frames are scaled down (never up) so their long side is at most this, pixels, keeping
         the aspect ratio with even sides. None keeps the source size.
+    start_s, stop_s : float
+        Only frames with ``start_s <= t < stop_s`` (None: to the end). Decoding starts at the
+        keyframe before `start_s`, and a span starting on an analysis slot (a multiple of
+        ``1 / fps``) yields exactly the frames a whole-file decode yields there.
 
     Yields
     ------
@@ -135,8 +140,10 @@ def frames(
         raise ValueError(f"fps must be > 0, got {fps}")
     if max_side is not None and max_side < 2:
         raise ValueError(f"max_side must be >= 2 pixels, got {max_side}")
+    if start_s < 0 or (stop_s is not None and stop_s <= start_s):
+        raise ValueError(f"need 0 <= start_s < stop_s, got {start_s}, {stop_s}")
     info = probe(path)
-    return _decode(Path(path), info, fps, max_side)
+    return _decode(Path(path), info, fps, max_side, start_s, stop_s)
 
 
 def expected_frame_count(info: VideoInfo, fps: float) -> int:
@@ -215,26 +222,32 @@ def audio(path: str | Path, *, sr: int = 16000) -> np.ndarray | None:
 # --- decoding ----------------------------------------------------------------------------------
 
 
-def _decode(p: Path, info: VideoInfo, fps: float, max_side: int | None) -> Iterator[tuple[float, np.ndarray]]:
+def _decode(p: Path, info: VideoInfo, fps: float, max_side: int | None, start_s: float,
+            stop_s: float | None) -> Iterator[tuple[float, np.ndarray]]:
     out_w, out_h = _scaled_size(info.width, info.height, max_side)
     if info.rotation in (90, 270):
         out_w, out_h = out_h, out_w  # swscale works in the stored orientation
     decimate = info.fps > fps * _RATE_SLACK
     early = _SLOT_EARLY * fps / info.fps  # in analysis-slot units
-    next_slot = -math.inf
+    # A whole-file decode has filled every slot before `start_s` when it gets there.
+    next_slot = round(start_s * fps) if start_s > 0 else -math.inf
     first_t: float | None = None
-    last_t = 0.0
+    last_t = start_s
     with _open(p) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         file_start = _file_start_s(container)
         tb = stream.time_base
         try:
-            for frame in container.decode(stream):
+            for frame in _decode_from(container, stream, start_s, file_start):
                 if frame.pts is None:  # rare (raw streams): continue the clock at the source rate
                     t = last_t + 1.0 / info.fps if first_t is not None else 0.0
                 else:
                     t = float(frame.pts * tb) - file_start
+                if t < start_s - 1e-6:
+                    continue
+                if stop_s is not None and t >= stop_s - 1e-6:
+                    break
                 first_t = t if first_t is None else first_t
                 last_t = t
                 if decimate:
@@ -249,9 +262,31 @@ def _decode(p: Path, info: VideoInfo, fps: float, max_side: int | None) -> Itera
                 f"{p.name}: decoding failed at {last_t:.2f} s of {info.duration_s:.2f} s "
                 f"({_reason(exc)}); the file looks damaged or incomplete. Export or download it again."
             ) from exc
-    decoded_s = 0.0 if first_t is None else last_t - first_t + 1.0 / info.fps
-    if info.duration_s > 0 and decoded_s < MIN_DECODED_SHARE * info.duration_s:
-        raise VideoError(_truncated_message(p.name, decoded_s, info.duration_s))
+    end_s = info.duration_s if stop_s is None else min(stop_s, info.duration_s)
+    decoded_s = 0.0 if first_t is None else last_t + 1.0 / info.fps - (first_t if start_s == 0 else start_s)
+    if info.duration_s > 0 and decoded_s < MIN_DECODED_SHARE * (end_s - start_s):
+        raise VideoError(_truncated_message(p.name, start_s + decoded_s, info.duration_s))
+
+
+def _decode_from(container: av.container.InputContainer, stream: av.VideoStream, start_s: float,
+                 file_start: float) -> Iterator[av.VideoFrame]:
+    """Decoded frames from the keyframe at or before `start_s` (file seconds), else from the start."""
+    if start_s > 0:
+        try:
+            container.seek(max(int(math.floor((start_s + file_start) / stream.time_base)), 0), stream=stream,
+                           backward=True, any_frame=False)
+        except av.FFmpegError:
+            pass
+        else:
+            decoded = container.decode(stream)
+            first = next(decoded, None)
+            if first is None or first.pts is None or float(first.pts * stream.time_base) - file_start <= start_s:
+                if first is not None:
+                    yield first
+                yield from decoded
+                return
+        container.seek(0)  # no usable index: decode from the beginning
+    yield from container.decode(stream)
 
 
 def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
