@@ -21,7 +21,7 @@ class ExtractSettings:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     mask_size: int = 128                # person-centred mask crop side, pixels
-    max_side: int = 960                 # frames are decoded with the long side at most this, pixels
+    max_side: int = 640                 # frames are decoded with the long side at most this, pixels
     min_duration_s: float = 1.0         # shorter clips are refused
 
     def fingerprint(self, model: str) -> str:
