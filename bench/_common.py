@@ -52,16 +52,18 @@ class ChildRun:
 
     wall_s: float          # wall-clock seconds from start to exit
     peak_rss_mb: float     # the child's peak resident memory, MiB (ru_maxrss)
+    cpu_s: float           # the child's user + system CPU seconds (all its threads); NaN if not measured
     returncode: int
     stdout: str
     stderr: str
 
 
-#: Runs one command and reports its peak RSS: RUSAGE_CHILDREN of a process with a single child
-#: is exactly that child's ru_maxrss (KiB on Linux), printed after a marker on stderr.
+#: Runs one command and reports its peak RSS and CPU time: RUSAGE_CHILDREN of a process with a
+#: single child is exactly that child's ru_maxrss (KiB on Linux) and CPU seconds, printed after a
+#: marker on stderr.
 _LAUNCHER = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
-             "print('\\n@@peak_rss_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
-             "file=sys.stderr); sys.exit(rc)")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print('\\n@@peak_rss_kb', u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(rc)")
 _MARKER = "@@peak_rss_kb"
 
 
@@ -77,8 +79,10 @@ def run_child(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = 
     proc = subprocess.run([*launcher, *cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s)
     wall = time.perf_counter() - started
     err, _, tail = proc.stderr.rpartition(_MARKER)
-    peak_kb = float(tail.split()[0]) if tail.strip() else float("nan")
-    return ChildRun(wall, peak_kb / 1024.0, proc.returncode, proc.stdout, err.rstrip("\n"))
+    fields = tail.split()
+    peak_kb = float(fields[0]) if fields else float("nan")
+    cpu_s = float(fields[1]) if len(fields) > 1 else float("nan")
+    return ChildRun(wall, peak_kb / 1024.0, cpu_s, proc.returncode, proc.stdout, err.rstrip("\n"))
 
 
 def stats(values: list[float]) -> tuple[float, float, float]:

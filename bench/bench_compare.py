@@ -67,6 +67,15 @@ def rescore_times(teacher: Path, student: Path, cache: Path, n: int = 20) -> lis
     return times
 
 
+def run_baseline(teacher: Path, student: Path, env: dict[str, str], rows: dict[str, list]) -> int:
+    """One naive-baseline run appended to rows["baseline"]; its exit status."""
+    r = run_child([sys.executable, str(REPO / "bench" / "naive_baseline.py"), str(teacher), str(student)], env=env)
+    if r.returncode:
+        print(r.stderr[-2000:], file=sys.stderr)
+    rows.setdefault("baseline", []).append(r)
+    return r.returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -94,11 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     env = quiet_env()
     kept_cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))  # our last warm cache, for rescoring
     for repeat in range(args.repeats):
-        r = run_child([sys.executable, str(REPO / "bench" / "naive_baseline.py"), str(teacher), str(student)], env=env)
-        if r.returncode:
-            print(r.stderr[-2000:], file=sys.stderr)
+        # Alternate who goes first, so a machine slowing down (or speeding up) over a run does not
+        # always favour the same side.
+        if repeat % 2 == 0 and run_baseline(teacher, student, env, rows):
             return 1
-        rows.setdefault("baseline", []).append(r)
         for label, root in trees:
             last = repeat == args.repeats - 1 and not label
             cache = kept_cache if last else Path(tempfile.mkdtemp(prefix="bench-cache-"))
@@ -115,12 +123,16 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if not last:
                     shutil.rmtree(cache, ignore_errors=True)
+        if repeat % 2 == 1 and run_baseline(teacher, student, env, rows):
+            return 1
 
-    print(f"\n{'run':<22} {'min / median / max s':>24} {'peak RSS MiB':>13}")
+    print(f"\n{'run':<22} {'min / median / max s':>24} {'peak RSS MiB':>13} {'CPU s':>7} {'cores busy':>10}")
     for name, runs in rows.items():
-        rss = [r.peak_rss_mb for r in runs if r.peak_rss_mb == r.peak_rss_mb]
-        rss_text = f"{statistics.median(rss):.0f}" if rss else "-"
-        print(f"{name:<22} {fmt_stats([r.wall_s for r in runs]):>24} {rss_text:>13}")
+        measured = [r for r in runs if r.cpu_s == r.cpu_s]
+        rss_text = f"{statistics.median(r.peak_rss_mb for r in measured):.0f}" if measured else "-"
+        cpu_text = f"{statistics.median(r.cpu_s for r in measured):.1f}" if measured else "-"
+        busy = f"{statistics.median(r.cpu_s / r.wall_s for r in measured):.2f}" if measured else "-"
+        print(f"{name:<22} {fmt_stats([r.wall_s for r in runs]):>24} {rss_text:>13} {cpu_text:>7} {busy:>10}")
     base = statistics.median(r.wall_s for r in rows["baseline"])
     cold = statistics.median(r.wall_s for r in rows["cold"])
     warm = statistics.median(r.wall_s for r in rows["warm (direct)"])

@@ -7,6 +7,7 @@ region of interest of the next, which also keeps it on one person in a crowd.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -38,6 +39,18 @@ class PoseFrame:
     @property
     def detected(self) -> bool:
         return bool(np.isfinite(self.image[0, 0]))
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by a closed graph back to the OS (glibc's `malloc_trim`; a no-op elsewhere).
+
+    A graph frees its buffers on close, but glibc keeps them in its per-thread arenas: creating
+    one graph per segment grew a 70 s extraction from ~300 to ~500 MiB; trimmed, it stays flat.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _landmarks_array(landmarks) -> np.ndarray:
@@ -81,6 +94,7 @@ class PoseEstimator:
 
     def close(self) -> None:
         self._pose.close()
+        _return_freed_memory()
 
     def __enter__(self) -> PoseEstimator:
         return self
