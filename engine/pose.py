@@ -44,8 +44,9 @@ class PoseFrame:
 def _return_freed_memory() -> None:
     """Hand memory freed by a closed graph back to the OS (glibc's `malloc_trim`; a no-op elsewhere).
 
-    A graph frees its buffers on close, but glibc keeps them in its per-thread arenas: creating
-    one graph per segment grew a 70 s extraction from ~300 to ~500 MiB; trimmed, it stays flat.
+    A graph frees its buffers on close, but glibc keeps them in its per-thread arenas: making and
+    closing 12 graphs in a row grew RSS 247 -> 443 MiB, trimmed 171 -> 189 MiB (extraction makes
+    one graph per segment).
     """
     try:
         ctypes.CDLL(None).malloc_trim(0)
