@@ -27,22 +27,17 @@ import streamlit as st
 from engine import extract as extract_module
 from engine import store
 from engine.compare import Analysis, analyze
-from engine.pose import model_name
 from engine.score import score
-from engine.settings import AlignSettings, ExtractSettings
+from engine.settings import AlignSettings
 from ui.job_view import collect, run_job, run_page, shared_jobs, wait
+from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
 from ui.report_view import ROLES, Clip, init_report_state, show_report, stored_names
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
 
 
-CACHE_DIR = Path(os.environ.get("DANCE_CACHE_DIR") or store.DEFAULT_CACHE_DIR)
-SAMPLES_DIR = CACHE_DIR / "samples"
-UPLOADS_DIR = CACHE_DIR / "uploads"
-RENDERS_DIR = CACHE_DIR / "renders"
-EXTRACT_SETTINGS = ExtractSettings()
-FINGERPRINT = EXTRACT_SETTINGS.fingerprint(model_name(EXTRACT_SETTINGS.model_complexity))
+DIRS = folders()
 
 SOURCE_SAMPLES = "Built-in sample clips"
 SOURCE_UPLOADS = "My own clips"
@@ -70,7 +65,7 @@ def switch_to_uploads() -> None:
 @st.cache_resource
 def sweep_old_uploads() -> list[Path]:
     """Once per server process: remove upload folders of sessions that ended long ago."""
-    return sweep_stale(UPLOADS_DIR)
+    return sweep_stale(DIRS.uploads)
 
 
 # --- clips and jobs -------------------------------------------------------------------------
@@ -78,7 +73,7 @@ def sweep_old_uploads() -> list[Path]:
 def uploaded_clips() -> dict[str, Clip]:
     """The clips dropped on the two zones, saved under their content hash in this session's folder."""
     ss = st.session_state
-    folder = UPLOADS_DIR / ss["sid"]
+    folder = DIRS.uploads / ss["sid"]
     kept: dict[str, tuple[str, StoredClip]] = {}
     for role in ROLES:
         f = ss.get(f"{role}_upload")
@@ -110,7 +105,7 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             ok = False
             continue
         # extractor= looked up now, so tests can count the real extraction calls.
-        job = jobs.submit(key, store.load_or_extract, clip.path, cache_dir=CACHE_DIR, settings=EXTRACT_SETTINGS,
+        job = jobs.submit(key, store.load_or_extract, clip.path, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
                           display_name=clip.name, extractor=extract_module.extract)
         running.append((role, job, slots[role].progress(0.0, text=f"{clip.name}: starting")))
     wait([(job, bar) for _, job, bar in running])
@@ -139,7 +134,7 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, akey: tuple, slot
         slot.error(ss["failed"][akey], icon=":material/error:")
         return None
     t, s = clips["teacher"], clips["student"]
-    job = shared_jobs().submit(akey, analyze, t.path, s.path, settings=align, cache_dir=CACHE_DIR,
+    job = shared_jobs().submit(akey, analyze, t.path, s.path, settings=align, cache_dir=DIRS.cache,
                                teacher_name=t.name, student_name=s.name)
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
@@ -171,7 +166,7 @@ def main() -> None:
     results = st.container()
 
     if st.session_state["source"] == SOURCE_SAMPLES:
-        clips = sample_clips(SAMPLES_DIR, results)
+        clips = sample_clips(DIRS.samples, results)
         if clips is None:
             return
         for role in ROLES:
@@ -203,7 +198,7 @@ def main() -> None:
         skey = json.dumps(asdict(score_settings), sort_keys=True)
         st.divider()
         st.subheader(f"Result: {clips['teacher'].name} (teacher) vs {clips['student'].name} (student)")
-        show_report(a, card, clips, akey, skey, renders_dir=RENDERS_DIR)
+        show_report(a, card, clips, akey, skey, renders_dir=DIRS.renders)
 
 
 run_page(main, title="Dance compare", name="Compare")

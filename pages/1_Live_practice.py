@@ -36,9 +36,8 @@ from engine import store
 from engine.compare import Analysis
 from engine.errors import EngineError
 from engine.live import LiveReference, LiveState, PracticeSession
-from engine.pose import model_name
 from engine.score import score
-from engine.settings import AlignSettings, ExtractSettings, ScoreSettings
+from engine.settings import AlignSettings, ScoreSettings
 from ui.job_view import run_job, run_page, shared_jobs
 from ui.live_view import (
     IceConfigError,
@@ -49,6 +48,7 @@ from ui.live_view import (
     status_text,
     worst_joint_text,
 )
+from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import (
     ATTEMPT_PREFIX,
     SAMPLE_KEY,
@@ -66,13 +66,7 @@ from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
 
 
-CACHE_DIR = Path(os.environ.get("DANCE_CACHE_DIR") or store.DEFAULT_CACHE_DIR)
-SAMPLES_DIR = CACHE_DIR / "samples"
-UPLOADS_DIR = CACHE_DIR / "uploads"
-RENDERS_DIR = CACHE_DIR / "renders"
-LIVE_DIR = CACHE_DIR / "live"
-EXTRACT_SETTINGS = ExtractSettings()
-FINGERPRINT = EXTRACT_SETTINGS.fingerprint(model_name(EXTRACT_SETTINGS.model_complexity))
+DIRS = folders()
 
 #: Prefix of this page's report widgets and state (the Compare page's is empty).
 PREFIX = "live_"
@@ -126,7 +120,7 @@ def init_state() -> None:
 @st.cache_resource
 def sweep_old_files() -> list[Path]:
     """Once per server process: remove upload and recording folders of sessions that ended long ago."""
-    return sweep_stale(UPLOADS_DIR) + sweep_stale(LIVE_DIR)
+    return sweep_stale(DIRS.uploads) + sweep_stale(DIRS.live)
 
 
 # --- 1. the reference -----------------------------------------------------------------------
@@ -135,9 +129,9 @@ def choose_reference(locked: bool) -> Reference | None:
     """The reference chooser; the chosen Reference, or None (with a message saying what to do)."""
     ss = st.session_state
     slot = st.container()
-    samples = sample_clips(SAMPLES_DIR, slot)
-    entries = store.list_entries(CACHE_DIR) if CACHE_DIR.is_dir() else []
-    videos = stored_videos([UPLOADS_DIR])
+    samples = sample_clips(DIRS.samples, slot)
+    entries = store.list_entries(DIRS.cache) if DIRS.cache.is_dir() else []
+    videos = stored_videos([DIRS.uploads])
     refs: dict[str, Reference] = {}
     if samples is not None:
         videos.update({c.sha256: c.path for c in samples.values()})
@@ -168,7 +162,7 @@ def uploaded_reference(locked: bool) -> Reference | None:
     max_mb = int(st.get_option("server.maxUploadSize"))
     f = st.file_uploader("Reference clip", type=list(VIDEO_TYPES), key="live_upload", disabled=locked,
                          help=f"{', '.join(VIDEO_TYPES)}; up to {max_mb} MB")
-    folder = UPLOADS_DIR / f"{ss['sid']}-live"  # not the Compare page's folder, which that page prunes
+    folder = DIRS.uploads / f"{ss['sid']}-live"  # not the Compare page's folder, which that page prunes
     if f is None:
         ss["live_upload_saved"] = None
         remove_unused(folder, set())
@@ -190,7 +184,7 @@ def prepare_reference(ref: Reference, slot) -> LiveReference | None:
     with a progress bar), video frames decoded for display. None after showing an error."""
     cache_file = ref.cache_file
     if ref.video is not None:
-        cache_file = store.cache_path(CACHE_DIR, ref.sha256, FINGERPRINT)
+        cache_file = store.cache_path(DIRS.cache, ref.sha256, FINGERPRINT)
         if not cache_file.is_file():
             if not extract(ref, slot):
                 return None
@@ -211,7 +205,7 @@ def extract(ref: Reference, slot) -> bool:
     if key in ss["failed"]:
         slot.error(ss["failed"][key], icon=":material/error:")
         return False
-    job = shared_jobs().submit(key, store.load_or_extract, ref.video, cache_dir=CACHE_DIR, settings=EXTRACT_SETTINGS,
+    job = shared_jobs().submit(key, store.load_or_extract, ref.video, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
                                display_name=ref.name, extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))
@@ -257,7 +251,7 @@ def lifecycle(active: bool, ref: Reference, live: LiveReference, settings: Score
 
 def begin_attempt(slot: SessionSlot, ref: Reference, live: LiveReference, settings: ScoreSettings) -> None:
     ss = st.session_state
-    folder = LIVE_DIR / ss["sid"]
+    folder = DIRS.live / ss["sid"]
     remove_unused(folder, set())        # one recording per session: the last attempt's goes
     folder.mkdir(parents=True, exist_ok=True)
     os.utime(folder)
@@ -358,7 +352,7 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         if akey in ss["failed"]:
             st.error(ss["failed"][akey], icon=":material/error:")
             return
-        job = shared_jobs().submit(akey, analyze_attempt, ref, attempt.clip, settings=align, cache_dir=CACHE_DIR,
+        job = shared_jobs().submit(akey, analyze_attempt, ref, attempt.clip, settings=align, cache_dir=DIRS.cache,
                                    extract_settings=EXTRACT_SETTINGS)
         a = run_job(job, None, "Comparing your attempt with the reference…", "comparing your attempt",
                     stored_names(clips))
@@ -367,7 +361,7 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         ss["live_analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
     card = score(a, score_settings)
     skey = json.dumps(asdict(score_settings), sort_keys=True)
-    show_report(a, card, clips, akey, skey, renders_dir=RENDERS_DIR, prefix=PREFIX)
+    show_report(a, card, clips, akey, skey, renders_dir=DIRS.renders, prefix=PREFIX)
 
 
 # --- page -----------------------------------------------------------------------------------
