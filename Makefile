@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # Every benchmark with its defaults (about 25 minutes on 2 cores; see BENCHMARKS.md for each one).

@@ -4,7 +4,7 @@ A thin page: it reads widgets, calls the engine, and draws. The expensive steps 
 extraction, sync + DTW, the side-by-side video) run as background jobs (`ui.jobs`), so touching
 a slider while they run does not throw their work away; their results are cached (poses in HDF5
 by content hash, the Analysis in the session). Weights and tolerances only rescore
-(`engine.score.score`, milliseconds): no extraction, no DTW.
+(`engine.analysis.score.score`, milliseconds): no extraction, no DTW.
 
 The settings sidebar (ui/settings_panel.py) and the report (ui/report_view.py) are shared with
 the Live practice page (pages/1_Live_practice.py), so both score and report alike.
@@ -24,18 +24,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine import extract as extract_module
-from engine import store
-from engine.compare import Analysis, analyze
-from engine.score import score
-from engine.settings import AlignSettings
+from engine.analysis.compare import Analysis, analyze
+from engine.analysis.score import score
+from engine.core.settings import AlignSettings
+from engine.io import extract as extract_module
+from engine.io import store
 from ui.job_view import collect, run_job, run_page, shared_jobs, wait
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
 from ui.report_view import ROLES, Clip, init_report_state, show_report, stored_names
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
-
 
 DIRS = folders()
 

@@ -129,8 +129,8 @@ def tiny_clips(workdir: Path, seconds: float = 5.0) -> tuple[Path, Path]:
     """
     sys.path.insert(0, str(REPO))
     from engine.demo import make_demo
-    from engine.encode import write_mp4
-    from engine.video import audio, frames, probe
+    from engine.io.encode import write_mp4
+    from engine.io.video import audio, frames, probe
 
     workdir.mkdir(parents=True, exist_ok=True)
     out = (workdir / "tiny_teacher.mp4", workdir / "tiny_student.mp4")

@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO))
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine import store  # noqa: E402
-from engine.extract import sha256_file  # noqa: E402
-from engine.pose import model_name  # noqa: E402
-from engine.settings import ExtractSettings  # noqa: E402
+from engine.core.settings import ExtractSettings  # noqa: E402
+from engine.io import store  # noqa: E402
+from engine.io.extract import sha256_file  # noqa: E402
+from engine.io.pose import model_name  # noqa: E402
 
 LONG = SHARED_VIDEOS / "solo" / "red_skirt_folk_solo_70s_240p.mp4"
 TARGET_LOAD_S = 0.2

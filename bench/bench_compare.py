@@ -14,7 +14,7 @@ Side by side in one run, interleaved in each repeat (so drift on a shared machin
 * with ``--before DIR`` (a checkout of an older commit, e.g. ``git worktree add /tmp/before
   f1a3d21``), ``before cold`` / ``before warm`` run that tree's engine the same way.
 
-Then, in this process, ``rescore``: `engine.score.score` on the cached pair's Analysis after a
+Then, in this process, ``rescore``: `engine.analysis.score.score` on the cached pair's Analysis after a
 weight or tolerance change (20 different settings). Wall-clock seconds as min / median / max;
 peak RSS in MiB (median); speed-up = baseline median / cold median.
 Default pair: the callme404 clips from ../shared/data/videos/pairs; --tiny uses 5 s of the
@@ -50,9 +50,9 @@ def compare_cmd(root: Path, teacher: Path, student: Path, cache: Path) -> list[s
 
 def rescore_times(teacher: Path, student: Path, cache: Path, n: int = 20) -> list[float]:
     """Seconds per `score()` call with n different weight/tolerance settings (in-process)."""
-    from engine.compare import analyze
-    from engine.score import score
-    from engine.settings import COMPONENTS, ScoreSettings
+    from engine.analysis.compare import analyze
+    from engine.analysis.score import score
+    from engine.core.settings import COMPONENTS, ScoreSettings
 
     analysis = analyze(teacher, student, cache_dir=cache)
     base = ScoreSettings()

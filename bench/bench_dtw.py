@@ -1,4 +1,4 @@
-"""Benchmark: exact DTW (engine.align, numba) against fastdtw (radius 1 and 10).
+"""Benchmark: exact DTW (engine.analysis.align, numba) against fastdtw (radius 1 and 10).
 
 Usage::
 
@@ -37,8 +37,8 @@ if str(REPO) not in sys.path:
 sys.path.insert(0, str(REPO / "bench"))
 from _common import machine_lines as common_machine_lines  # noqa: E402
 
-from engine import align  # noqa: E402
-from engine.align import dtw  # noqa: E402
+from engine.analysis import align  # noqa: E402
+from engine.analysis.align import dtw  # noqa: E402
 
 N_FEATURES = 36
 LENGTH_RATIO = 1.1
@@ -86,7 +86,7 @@ def cells_fraction(x: np.ndarray, y: np.ndarray, band: float | None) -> float:
 def compile_seconds() -> float | None:
     """First-call time of dtw in a fresh process with an empty numba cache (JIT compile)."""
     code = (
-        "import time, numpy as np; t = time.perf_counter(); from engine.align import dtw;"
+        "import time, numpy as np; t = time.perf_counter(); from engine.analysis.align import dtw;"
         "x = np.random.default_rng(0).random((300, 4)); y = x[::-1].copy(); dtw(x, y);"
         "dtw(x, y, band=None); dtw(x, y, backend='fastdtw'); print(time.perf_counter() - t)"
     )
@@ -110,7 +110,7 @@ def machine_lines() -> list[str]:
 
 
 def run(sizes: list[int], repeats: int, kinds: list[str], radii: list[int], seed: int) -> int:
-    print("DTW benchmark: exact (engine.align, numba) vs fastdtw")
+    print("DTW benchmark: exact (engine.analysis.align, numba) vs fastdtw")
     for line in machine_lines():
         print(line)
     print(f"features {N_FEATURES}, student = {LENGTH_RATIO} x teacher frames, repeats {repeats}")

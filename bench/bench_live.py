@@ -8,7 +8,7 @@ Usage::
 Real frames go through the same callback the webcam page uses, `engine.live.PracticeSession
 .process`, with no browser: frames of the input clip (default: the callme404 student, shared
 footage) are letterboxed into 640x480 and handed over as a 25 fps camera would, against the
-reference clip (default: the callme404 teacher, extracted once via `engine.store.load_or_extract`
+reference clip (default: the callme404 teacher, extracted once via `engine.io.store.load_or_extract`
 into ./cache). The session clock is simulated (frame k at k / fps s), and the frame whose input
 time is ``reference time - offset`` is shown (the pair's music offset is 0.8 s), so the live
 score is that of a real attempt. Frames are paced in real time (each handed over at its slot,
@@ -49,10 +49,10 @@ sys.path.insert(0, str(REPO / "bench"))
 from _common import letterbox as common_letterbox  # noqa: E402
 from _common import machine_lines as common_machine_lines  # noqa: E402
 
-from engine.encode import write_mp4  # noqa: E402
+from engine.io.encode import write_mp4  # noqa: E402
+from engine.io.store import DEFAULT_CACHE_DIR, load_or_extract  # noqa: E402
+from engine.io.video import frames, probe  # noqa: E402
 from engine.live import LiveReference, PracticeSession  # noqa: E402
-from engine.store import DEFAULT_CACHE_DIR, load_or_extract  # noqa: E402
-from engine.video import frames, probe  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "videos"
 DEFAULT_INPUT = SHARED / "pairs" / "callme404_student_studio.mp4"

@@ -23,8 +23,17 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (REPO, SHARED_VIDEOS, fmt_stats, letterbox, machine_lines, python_for, quiet_env,  # noqa: E402
-                     run_child, tiny_clips)
+from _common import (  # noqa: E402
+    REPO,
+    SHARED_VIDEOS,
+    fmt_stats,
+    letterbox,
+    machine_lines,
+    python_for,
+    quiet_env,
+    run_child,
+    tiny_clips,
+)
 
 sys.path.insert(0, str(REPO))
 
@@ -37,8 +46,8 @@ TARGET_MB = 1024.0
 
 def generated_clip(workdir: Path, seconds: float = GENERATED_S) -> Path:
     """A 720p clip of `seconds`: SHORT letterboxed and looped (made once, reused)."""
-    from engine.encode import write_mp4
-    from engine.video import frames, probe
+    from engine.io.encode import write_mp4
+    from engine.io.video import frames, probe
 
     target = workdir / f"looped_{int(seconds)}s_{GENERATED_SIZE[1]}p.mp4"
     if target.is_file():

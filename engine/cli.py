@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import EngineError
+from engine.core.errors import EngineError
 
 
 def _stderr_progress(quiet: bool):
@@ -23,8 +23,8 @@ def _stderr_progress(quiet: bool):
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .settings import ExtractSettings
-    from .store import cache_path, load_or_extract
+    from engine.core.settings import ExtractSettings
+    from engine.io.store import cache_path, load_or_extract
 
     settings = ExtractSettings()
     perf = load_or_extract(args.video, cache_dir=args.cache_dir, settings=settings,
@@ -42,7 +42,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import make_demo
+    from engine.demo import make_demo
 
     outdir = Path(args.outdir)
     truth = make_demo(outdir)
@@ -54,11 +54,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .compare import analyze
-    from .feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
-    from .report import build_report, write_report
-    from .score import score
-    from .settings import AlignSettings, ScoreSettings, load_settings
+    from engine.analysis.compare import analyze
+    from engine.analysis.score import score
+    from engine.core.settings import AlignSettings, ScoreSettings, load_settings
+    from engine.present.feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
+    from engine.present.report import build_report, write_report
 
     align, score_settings = load_settings(args.config) if args.config else (AlignSettings(), ScoreSettings())
     overrides = {k: v for k, v in (("mirror", args.mirror), ("sync", args.sync)) if v is not None}
@@ -79,7 +79,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 print(f"note: {feedback.notice}", file=sys.stderr)
     report = build_report(analysis, card, feedback)
     if args.video:
-        from .render import render_side_by_side
+        from engine.present.render import render_side_by_side
         render_side_by_side(analysis, card, args.teacher, args.student, args.video)
     if args.json:
         write_report(report, args.json)
@@ -102,7 +102,7 @@ def _summary(report: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .store import DEFAULT_CACHE_DIR
+    from engine.io.store import DEFAULT_CACHE_DIR
 
     p = argparse.ArgumentParser(prog="python -m engine", description="Compare two dance performances.")
     sub = p.add_subparsers(dest="command", required=True)

@@ -9,7 +9,7 @@ live score; afterwards the attempt gets the Compare page's full report.
    comes first. The page reads the session's state twice a second (a fragment): the score, the
    worst joint, a rolling chart, advice.
 3. When the reference ends or the user presses Stop, the recorded attempt (recording time 0 =
-   reference time 0) goes through the normal comparison (engine.compare) as a background job, and
+   reference time 0) goes through the normal comparison (engine.analysis.compare) as a background job, and
    the same report as on the Compare page appears (ui.report_view).
 
 Environment: DANCE_CACHE_DIR as on the Compare page (attempts are recorded under its live/
@@ -31,13 +31,13 @@ from pathlib import Path
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from engine import extract as extract_module
-from engine import store
-from engine.compare import Analysis
-from engine.errors import EngineError
+from engine.analysis.compare import Analysis
+from engine.analysis.score import score
+from engine.core.errors import EngineError
+from engine.core.settings import AlignSettings, ScoreSettings
+from engine.io import extract as extract_module
+from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession
-from engine.score import score
-from engine.settings import AlignSettings, ScoreSettings
 from ui.job_view import run_job, run_page, shared_jobs
 from ui.live_view import (
     IceConfigError,
@@ -64,7 +64,6 @@ from ui.references import (
 from ui.report_view import init_report_state, show_report, stat_key, stored_names
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
-
 
 DIRS = folders()
 

@@ -30,7 +30,7 @@ def session_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def load_clip(session_cache):
     """load_clip('pairs/x.mp4') -> the cached Performance of a shared clip (extracted at most once)."""
-    from engine.store import load_or_extract
+    from engine.io.store import load_or_extract
 
     def _load(rel: str):
         path = footage(rel)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.performance import Performance, SourceInfo
+from engine.core.performance import Performance, SourceInfo
 
 
 def make_perf(n: int = 60, fps: float = 30.0, seed: int = 0, *, file: str = "x.mp4", sha256: str = "0" * 64,

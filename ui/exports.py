@@ -1,4 +1,4 @@
-"""Downloads of a comparison: the report JSON (engine.report) and the per-joint table as CSV."""
+"""Downloads of a comparison: the report JSON (engine.present.report) and the per-joint table as CSV."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import io
 import json
 from typing import TYPE_CHECKING
 
-from engine.body import JOINT_GROUP
-from engine.report import build_report
+from engine.core.body import JOINT_GROUP
+from engine.present.report import build_report
 
 if TYPE_CHECKING:
-    from engine.compare import Analysis
-    from engine.feedback import Feedback
-    from engine.score import Scorecard
+    from engine.analysis.compare import Analysis
+    from engine.analysis.score import Scorecard
+    from engine.present.feedback import Feedback
 
 JOINT_CSV_COLUMNS = ("joint", "group", "score", "mean_abs_error_deg", "tolerance_deg", "first_moment_student_s",
                      "first_moment_detail")

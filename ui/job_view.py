@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from engine.errors import EngineError
+from engine.core.errors import EngineError
 from ui.jobs import Job, Jobs
 
 logger = logging.getLogger("dance.app")

@@ -18,7 +18,7 @@ import av
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.charts import joint_label
+from engine.present.charts import joint_label
 
 if TYPE_CHECKING:
     from engine.live import LiveState, PracticeSession

@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import store
-from engine.pose import model_name
-from engine.settings import ExtractSettings
+from engine.core.settings import ExtractSettings
+from engine.io import store
+from engine.io.pose import model_name
 
 EXTRACT_SETTINGS = ExtractSettings()
 #: The pose cache key part both pages use (extraction jobs are shared across pages by it).

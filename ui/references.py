@@ -1,7 +1,7 @@
 """Clips the pages can use: the built-in samples, and the references of the Live practice page.
 
 A practice reference is either the sample teacher or any video already analyzed (one HDF5 file
-per video in the pose cache, `engine.store.list_entries`). The cache keeps poses, not videos:
+per video in the pose cache, `engine.io.store.list_entries`). The cache keeps poses, not videos:
 a reference's video is looked up by its content hash among the sample clips and the stored
 uploads (`<uploads>/<folder>/<sha256>.<ext>`); when it is gone, the reference still works from
 its poses alone (a skeleton instead of the video beside the camera).
@@ -17,15 +17,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine import extract as extract_module
-from engine import store
-from engine.compare import Analysis, analyze, analyze_performances
+from engine.analysis.compare import Analysis, analyze, analyze_performances
+from engine.core.errors import CacheError
+from engine.core.settings import AlignSettings, ExtractSettings
 from engine.demo import make_demo
-from engine.errors import CacheError
-from engine.extract import Progress
-from engine.settings import AlignSettings, ExtractSettings
-from engine.store import CacheEntry
-from engine.video import probe
+from engine.io import extract as extract_module
+from engine.io import store
+from engine.io.extract import Progress
+from engine.io.store import CacheEntry
+from engine.io.video import probe
 from ui.job_view import collect, shared_jobs, wait
 from ui.report_view import ROLES, Clip, stat_key
 
@@ -103,7 +103,7 @@ def cached_references(entries: Iterable[CacheEntry], *, fingerprint: str, videos
 
     Parameters
     ----------
-    entries : the pose cache's entries (`engine.store.list_entries`)
+    entries : the pose cache's entries (`engine.io.store.list_entries`)
     fingerprint : the current extractor's fingerprint; poses from other settings are left out
         (an attempt is extracted with the current ones, and both must match to be compared)
     videos : sha256 -> video file still on disk

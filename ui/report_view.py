@@ -15,10 +15,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.charts import joint_bars_figure, joint_heatmap_figure, timeline_figure, warp_path_figure
-from engine.compare import Analysis
-from engine.errors import EngineError
-from engine.feedback import (
+from engine.analysis.compare import Analysis
+from engine.analysis.score import Scorecard
+from engine.core.errors import EngineError
+from engine.core.settings import COMPONENTS
+from engine.io.video import probe
+from engine.present.charts import joint_bars_figure, joint_heatmap_figure, timeline_figure, warp_path_figure
+from engine.present.feedback import (
     ENV_BASE_URL,
     ENV_KEY,
     ENV_MODEL,
@@ -29,10 +32,7 @@ from engine.feedback import (
     llm_feedback,
     rules_feedback,
 )
-from engine.render import RenderResult, planned_result, render_side_by_side
-from engine.score import Scorecard
-from engine.settings import COMPONENTS
-from engine.video import probe
+from engine.present.render import RenderResult, planned_result, render_side_by_side
 from ui.exports import joints_csv, report_json
 from ui.job_view import run_job, shared_jobs
 from ui.settings_panel import COMPONENT_MEANING

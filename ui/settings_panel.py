@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from engine.body import DEFAULT_TOLERANCE_DEG
-from engine.settings import COMPONENTS, MIRROR_CHOICES, SYNC_CHOICES, AlignSettings, ScoreSettings
+from engine.core.body import DEFAULT_TOLERANCE_DEG
+from engine.core.settings import COMPONENTS, MIRROR_CHOICES, SYNC_CHOICES, AlignSettings, ScoreSettings
 
 DEFAULT_SCORE = ScoreSettings()
 DEFAULT_ALIGN = AlignSettings()

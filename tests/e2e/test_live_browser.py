@@ -26,9 +26,9 @@ import cv2
 import numpy as np
 import pytest
 
+from engine.io.store import load_or_extract
+from engine.io.video import frames
 from engine.live import GUIDE_COLOR
-from engine.store import load_or_extract
-from engine.video import frames
 from tests.conftest import footage, needs_footage
 from tests.e2e.conftest import CHROMIUM_ARGS, full_screenshot
 

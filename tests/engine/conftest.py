@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from engine.body import N_LANDMARKS, Landmark
+from engine.core.body import N_LANDMARKS, Landmark
 
 L = Landmark
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.align import Alignment
-from engine.body import SCORED_JOINTS
-from engine.compare import Analysis
-from engine.performance import Performance, SourceInfo
-from engine.score import Moment, Scorecard
-from engine.settings import COMPONENTS, AlignSettings, ScoreSettings
-from engine.sync import SyncResult
+from engine.analysis.align import Alignment
+from engine.analysis.compare import Analysis
+from engine.analysis.score import Moment, Scorecard
+from engine.analysis.sync import SyncResult
+from engine.core.body import SCORED_JOINTS
+from engine.core.performance import Performance, SourceInfo
+from engine.core.settings import COMPONENTS, AlignSettings, ScoreSettings
 
 N_JOINTS = len(SCORED_JOINTS)
 

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import engine.compare
-import engine.extract
-import engine.score
-from engine.compare import analyze
-from engine.feedback import ComparisonFacts, format_time, rules_feedback
-from engine.report import check_report
-from engine.score import score
-from engine.settings import COMPONENTS, ScoreSettings
+import engine.analysis.compare
+import engine.analysis.score
+import engine.io.extract
+from engine.analysis.compare import analyze
+from engine.analysis.score import score
+from engine.core.settings import COMPONENTS, ScoreSettings
+from engine.present.feedback import ComparisonFacts, format_time, rules_feedback
+from engine.present.report import check_report
 from tests.conftest import REPO
 from tests.fake_openai import fake_openai_server
 from ui.exports import report_json
@@ -57,8 +57,8 @@ def env(session_cache):
     """Cache folder, call counters on extraction and DTW, no LLM configured."""
     counts = {"extract": Counter(), "dtw": Counter()}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine.extract, "extract", counts["extract"].wrap(engine.extract.extract))
-        mp.setattr(engine.compare, "dtw", counts["dtw"].wrap(engine.compare.dtw))
+        mp.setattr(engine.io.extract, "extract", counts["extract"].wrap(engine.io.extract.extract))
+        mp.setattr(engine.analysis.compare, "dtw", counts["dtw"].wrap(engine.analysis.compare.dtw))
         mp.setenv("DANCE_CACHE_DIR", str(session_cache))
         for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT_S"):
             mp.delenv(var, raising=False)
@@ -183,7 +183,7 @@ def test_an_unexpected_failure_is_a_message_never_a_traceback(page, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail the user must not see")
 
-    monkeypatch.setattr(engine.score, "score", broken)
+    monkeypatch.setattr(engine.analysis.score, "score", broken)
     page.run()
     assert not page.exception
     assert len(page.error) == 1

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from engine.body import SCORED_JOINTS
-from engine.settings import ScoreSettings
+from engine.core.body import SCORED_JOINTS
+from engine.core.settings import ScoreSettings
 from tests.engine.result_factories import make_card, moment
 from ui.exports import JOINT_CSV_COLUMNS, joints_csv
 from ui.jobs import Jobs

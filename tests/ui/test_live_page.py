@@ -25,14 +25,14 @@ import pytest
 import streamlit_webrtc
 from streamlit.testing.v1 import AppTest
 
-from engine import store
-from engine.compare import analyze
+from engine.analysis.compare import analyze
+from engine.analysis.score import score
+from engine.core.settings import ExtractSettings, ScoreSettings
+from engine.io import store
+from engine.io.pose import model_name
+from engine.io.store import CacheEntry
+from engine.io.video import frames
 from engine.live import LiveState
-from engine.pose import model_name
-from engine.score import score
-from engine.settings import ExtractSettings, ScoreSettings
-from engine.store import CacheEntry
-from engine.video import frames
 from tests.conftest import REPO
 from tests.factories import make_perf
 from ui.live_view import (

@@ -1,0 +1,258 @@
+"""The expensive half of a comparison: load both clips, sync, normalize, align, measure per pair.
+
+`analyze` -> `Analysis` holds everything that does not depend on weights or tolerances, so the
+dashboard rescores (`score.score`) without re-extracting and without rerunning DTW.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.analysis import metrics
+from engine.analysis.align import Alignment, dtw
+from engine.analysis.clean import clean
+from engine.analysis.normalize import choose_mirror, joint_features, normalize
+from engine.analysis.sync import SyncResult, motion_energy, motion_signature, sync
+from engine.core.body import CORE_JOINTS
+from engine.core.errors import CompareError
+from engine.core.performance import Performance
+from engine.core.progress import Progress
+from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
+from engine.io.store import DEFAULT_CACHE_DIR, load_or_extract
+from engine.io.video import audio
+
+#: Audio sample rate used for sync, Hz.
+AUDIO_SR = 16000
+#: Below this confidence an offset is not trusted: each clip's whole active range is aligned.
+MIN_SYNC_CONFIDENCE = 0.2
+#: Shortest stretch of common dancing that can be compared, seconds.
+MIN_OVERLAP_S = 1.0
+#: Active spans differing more than this factor are not two takes of the same section.
+MAX_LENGTH_RATIO = 4.0
+#: Silhouettes are compared on every this-many path pairs (and interpolated between).
+SILHOUETTE_STRIDE = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything about a teacher/student pair that weights and tolerances do not change.
+
+    Index conventions: `alignment.path` (K, 2) holds (teacher frame, student frame) indices into
+    the full cleaned tracks. Student arrays are mirrored when `mirror` is True, so their joint
+    columns line up with the teacher's (the student's right arm in the teacher's left column).
+
+    Attributes
+    ----------
+    teacher, student : cleaned Performances (not normalized)
+    sync : offset and active ranges
+    mirror, mirror_confidence : whether the student danced mirrored, and how sure (0..1)
+    alignment : DTW path and cost
+    teacher_angles (N, J), student_angles (M, J) : joint angles, degrees, SCORED_JOINTS order
+    angle_error : (K, J) signed student - teacher angle per aligned pair, degrees
+    trajectory, silhouette, dynamics : (K,) per-pair component scores 0..100 (NaN = unknown)
+    dynamics_summary : energy ratio and hit statistics
+    teacher_energy (N,), student_energy (M,) : motion energy, torso lengths per second
+    """
+
+    teacher: Performance
+    student: Performance
+    sync: SyncResult
+    mirror: bool
+    mirror_confidence: float
+    alignment: Alignment
+    teacher_angles: np.ndarray
+    student_angles: np.ndarray
+    angle_error: np.ndarray
+    trajectory: np.ndarray
+    silhouette: np.ndarray
+    dynamics: np.ndarray
+    dynamics_summary: dict
+    teacher_energy: np.ndarray
+    student_energy: np.ndarray
+    settings: AlignSettings
+
+    @property
+    def path(self) -> np.ndarray:
+        return self.alignment.path
+
+    @property
+    def teacher_s(self) -> np.ndarray:
+        """(K,) teacher time of each aligned pair, seconds from the start of the teacher file."""
+        return self.teacher.t[self.path[:, 0]].astype(np.float64)
+
+    @property
+    def student_s(self) -> np.ndarray:
+        return self.student.t[self.path[:, 1]].astype(np.float64)
+
+    @property
+    def late_s(self) -> np.ndarray:
+        """(K,) how late the student is at each pair against the music, seconds (negative: early).
+
+        The student danced the teacher's moment `teacher_s` at `student_s`; the music says it was
+        due at `teacher_s - offset_s`.
+        """
+        return self.student_s + self.sync.offset_s - self.teacher_s
+
+    @property
+    def timing_reference(self) -> bool:
+        """Whether `late_s` is meaningful (a trusted offset exists)."""
+        return self.sync.method != "none" and self.sync.confidence >= MIN_SYNC_CONFIDENCE
+
+
+def _segment(t: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
+    """[start, stop) frame indices with lo <= t <= hi."""
+    start = int(np.searchsorted(t, lo - 1e-6, side="left"))
+    stop = int(np.searchsorted(t, hi + 1e-6, side="right"))
+    return start, stop
+
+
+def _segments(teacher: Performance, student: Performance, s: SyncResult) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Frame ranges of the dancing both clips share (in each clip's own frames)."""
+    (ta, tb), (sa, sb) = s.teacher_active_s, s.student_active_s
+    t_len, s_len = tb - ta, sb - sa
+    names = f"teacher ({teacher.source.file}) and student ({student.source.file})"
+    if min(t_len, s_len) < MIN_OVERLAP_S:
+        who = "teacher" if t_len < s_len else "student"
+        raise CompareError(f"The {who} clip has only {min(t_len, s_len):.1f} s of dancing; at least "
+                           f"{MIN_OVERLAP_S:.0f} s is needed.")
+    if max(t_len, s_len) > MAX_LENGTH_RATIO * min(t_len, s_len):
+        raise CompareError(f"The {names} dance for {t_len:.1f} s and {s_len:.1f} s: too different to be the "
+                           "same section. Trim both clips to the same part of the choreography.")
+    if s.method != "none" and s.confidence >= MIN_SYNC_CONFIDENCE:
+        lo, hi = max(ta, sa + s.offset_s), min(tb, sb + s.offset_s)
+        if hi - lo < MIN_OVERLAP_S:
+            raise CompareError(
+                f"Once synced by {s.method} (student {s.offset_s:+.2f} s), the {names} share only "
+                f"{max(hi - lo, 0):.1f} s of dancing. Check that both clips show the same part of the choreography, "
+                "or set sync to 'none'.")
+        ta, tb, sa, sb = lo, hi, lo - s.offset_s, hi - s.offset_s
+    return _segment(teacher.t, ta, tb), _segment(student.t, sa, sb)
+
+
+def analyze_performances(teacher: Performance, student: Performance, *, settings: AlignSettings = AlignSettings(),
+                         teacher_audio: np.ndarray | None = None, student_audio: np.ndarray | None = None,
+                         sr: int = AUDIO_SR, clean_settings: CleanSettings = CleanSettings()) -> Analysis:
+    """Compare two raw (uncleaned) Performances. Pure: inputs are not modified.
+
+    Raises
+    ------
+    CompareError
+        No common dancing, or spans too different to be the same section.
+    """
+    if abs(teacher.fps - student.fps) > 1e-6:
+        raise CompareError(f"Analysis rates differ ({teacher.fps} vs {student.fps} fps); re-extract both clips "
+                           "with the same settings.")
+    fps = teacher.fps
+    teacher, student = clean(teacher, clean_settings), clean(student, clean_settings)
+    s = sync(teacher_t=teacher.t, teacher_energy=motion_energy(teacher.world, fps),
+             student_t=student.t, student_energy=motion_energy(student.world, fps), fps=fps,
+             teacher_motion=motion_signature(teacher.world, fps), student_motion=motion_signature(student.world, fps),
+             teacher_audio=teacher_audio, student_audio=student_audio, sr=sr, method=settings.sync)
+    (t0, t1), (s0, s1) = _segments(teacher, student, s)
+
+    if settings.mirror == "auto":
+        mirror, mirror_conf = choose_mirror(teacher.world[t0:t1], student.world[s0:s1])
+    else:
+        mirror, mirror_conf = settings.mirror == "on", 1.0
+    t_norm = normalize(teacher.world)
+    s_norm = normalize(student.world, mirror=mirror)
+
+    # Joints the model saw clearly count more in the alignment than half-guessed ones.
+    core = [int(j) for j in CORE_JOINTS]
+    vis = 0.5 * (np.nanmean(t_norm[t0:t1, core, 3], axis=0) + np.nanmean(s_norm[s0:s1, core, 3], axis=0))
+    weights = np.repeat(np.nan_to_num(vis, nan=0.0).clip(0.05, 1.0), 3)
+    seg = dtw(joint_features(t_norm[t0:t1]), joint_features(s_norm[s0:s1]), band=settings.band,
+              weights=weights, backend=settings.backend)
+    path = seg.path + np.array([t0, s0])
+    alignment = Alignment(path=path, cost=seg.cost, total_cost=seg.total_cost, backend=seg.backend, band=seg.band)
+
+    t_angles, s_angles = metrics.joint_angles(t_norm), metrics.joint_angles(s_norm)
+    t_energy, s_energy = metrics.motion_energy(t_norm, fps), metrics.motion_energy(s_norm, fps)
+    dyn, dyn_summary = metrics.dynamics_scores(t_energy, s_energy, path, fps)
+    return Analysis(
+        teacher=teacher, student=student, sync=s, mirror=bool(mirror), mirror_confidence=float(mirror_conf),
+        alignment=alignment, teacher_angles=t_angles, student_angles=s_angles,
+        angle_error=metrics.angle_errors(t_angles, s_angles, path),
+        trajectory=metrics.trajectory_scores(
+            teacher.hip_xy, student.hip_xy, path, fps=fps, mirror=mirror,
+            teacher_scale=metrics.torso_scale_xy(teacher.image, teacher.source.width, teacher.source.height),
+            student_scale=metrics.torso_scale_xy(student.image, student.source.width, student.source.height),
+            teacher_aspect=teacher.source.width / teacher.source.height,
+            student_aspect=student.source.width / student.source.height),
+        silhouette=metrics.silhouette_scores(teacher.mask, student.mask, path, mirror=mirror,
+                                             teacher_ok=teacher.detected, student_ok=student.detected,
+                                             stride=SILHOUETTE_STRIDE),
+        dynamics=dyn, dynamics_summary=dyn_summary, teacher_energy=t_energy, student_energy=s_energy,
+        settings=settings)
+
+
+class _Cancelled(Exception):
+    """Raised inside one clip's extraction when the other clip has failed."""
+
+
+def _load_both(paths: tuple[str | Path, str | Path], names: tuple[str | None, str | None], *,
+               cache_dir: str | Path, settings: ExtractSettings, progress: Progress | None
+               ) -> tuple[Performance, Performance]:
+    """Load or extract two clips at once, in two threads.
+
+    MediaPipe and the decoder release the GIL, so on two cores the pair takes about as long as
+    its longer clip. Progress is the mean of the two (mapped to 0..0.9) with both clips' latest
+    messages. When one clip fails, the other is stopped at its next progress report, so a bad
+    file is reported at once, not after the good one finished.
+    """
+    lock = threading.Lock()
+    fractions, messages = [0.0, 0.0], ["", ""]
+    failed = threading.Event()
+
+    def reporter(k: int) -> Progress:
+        def report(fraction: float, message: str) -> None:
+            if failed.is_set():
+                raise _Cancelled
+            if progress is not None:
+                with lock:
+                    fractions[k], messages[k] = fraction, message
+                    progress(0.45 * (fractions[0] + fractions[1]), "; ".join(m for m in messages if m))
+        return report
+
+    def load(k: int) -> Performance:
+        try:
+            return load_or_extract(paths[k], cache_dir=cache_dir, settings=settings, display_name=names[k],
+                                   progress=reporter(k))
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract") as pool:
+        futures = [pool.submit(load, k) for k in (0, 1)]
+        wait(futures, return_when=FIRST_EXCEPTION)
+    errors = [f.exception() for f in futures]
+    for exc in errors:  # the clip that failed first, never the one we stopped
+        if exc is not None and not isinstance(exc, _Cancelled):
+            raise exc
+    return futures[0].result(), futures[1].result()
+
+
+def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: AlignSettings = AlignSettings(),
+            cache_dir: str | Path = DEFAULT_CACHE_DIR, extract_settings: ExtractSettings = ExtractSettings(),
+            teacher_name: str | None = None, student_name: str | None = None,
+            progress: Progress | None = None) -> Analysis:
+    """Load (or extract and cache, both clips at once) and compare them. See `analyze_performances`."""
+    wants_audio = settings.sync in ("auto", "audio")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
+        # Audio decodes alongside the poses (a cache hit is then mostly waiting for the audio).
+        sounds = [pool.submit(audio, p, sr=AUDIO_SR) if wants_audio else None for p in (teacher_path, student_path)]
+        teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
+                                      cache_dir=cache_dir, settings=extract_settings, progress=progress)
+        teacher_audio, student_audio = (s.result() if s is not None else None for s in sounds)
+    if progress is not None:
+        progress(0.92, "syncing and aligning")
+    result = analyze_performances(teacher, student, settings=settings,
+                                  teacher_audio=teacher_audio, student_audio=student_audio)
+    if progress is not None:
+        progress(1.0, "compared")
+    return result

@@ -1,0 +1,1 @@
+"""Bottom layer: errors, settings, the body model, `Performance` and small shared helpers."""

@@ -1,0 +1,157 @@
+"""The body model as data: BlazePose landmarks, bones, core joints, angle triplets, L/R pairs.
+
+Every other module takes its index lists from here; none repeats them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class Landmark(IntEnum):
+    """The 33 BlazePose landmarks, in MediaPipe's order. Left/right are the dancer's own."""
+
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+L = Landmark
+N_LANDMARKS = len(Landmark)
+
+#: The 12 core joints used for alignment features (12 x 3 coordinates = 36 features).
+CORE_JOINTS: tuple[Landmark, ...] = (
+    L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST,
+    L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+)
+
+#: Bones drawn for a skeleton: (from, to) landmark pairs.
+BONES: tuple[tuple[Landmark, Landmark], ...] = (
+    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST), (L.LEFT_WRIST, L.LEFT_INDEX),
+    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST), (L.RIGHT_WRIST, L.RIGHT_INDEX),
+    (L.LEFT_HIP, L.LEFT_KNEE), (L.LEFT_KNEE, L.LEFT_ANKLE), (L.LEFT_ANKLE, L.LEFT_FOOT_INDEX),
+    (L.RIGHT_HIP, L.RIGHT_KNEE), (L.RIGHT_KNEE, L.RIGHT_ANKLE), (L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
+    (L.NOSE, L.LEFT_EYE), (L.NOSE, L.RIGHT_EYE), (L.LEFT_EYE, L.LEFT_EAR), (L.RIGHT_EYE, L.RIGHT_EAR),
+)
+
+#: Joint angles scored, as (a, vertex, b): the angle at `vertex` between the bones to a and b.
+#: "torso" and "neck" are special (measured against the vertical / the torso axis), see metrics.
+ANGLE_TRIPLETS: dict[str, tuple[Landmark, Landmark, Landmark]] = {
+    "left_shoulder": (L.LEFT_HIP, L.LEFT_SHOULDER, L.LEFT_ELBOW),
+    "right_shoulder": (L.RIGHT_HIP, L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+    "left_elbow": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
+    "right_elbow": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
+    "left_wrist": (L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_INDEX),
+    "right_wrist": (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_INDEX),
+    "left_hip": (L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE),
+    "right_hip": (L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE),
+    "left_knee": (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+    "right_knee": (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    "left_ankle": (L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_FOOT_INDEX),
+    "right_ankle": (L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
+}
+
+#: All scored joints: the triplet joints plus the two axial ones.
+SCORED_JOINTS: tuple[str, ...] = (*ANGLE_TRIPLETS, "torso", "neck")
+
+#: Joint groups as shown in the UI's tolerance sliders.
+JOINT_GROUP: dict[str, str] = {
+    "left_shoulder": "shoulders", "right_shoulder": "shoulders",
+    "left_elbow": "elbows", "right_elbow": "elbows",
+    "left_wrist": "wrists", "right_wrist": "wrists",
+    "left_hip": "hips", "right_hip": "hips",
+    "left_knee": "knees", "right_knee": "knees",
+    "left_ankle": "ankles", "right_ankle": "ankles",
+    "torso": "torso", "neck": "neck",
+}
+
+#: Default tolerance per joint group, degrees. From the dance teaching notes: the hips carry
+#: the groove and must be precise; hands and feet carry personal style.
+DEFAULT_TOLERANCE_DEG: dict[str, float] = {
+    "hips": 5.0, "knees": 15.0, "elbows": 15.0, "shoulders": 15.0,
+    "wrists": 25.0, "ankles": 25.0, "torso": 10.0, "neck": 20.0,
+}
+
+#: Default weight per joint group (relative; normalized where used).
+DEFAULT_JOINT_WEIGHT: dict[str, float] = {
+    "hips": 1.0, "knees": 1.0, "elbows": 1.0, "shoulders": 1.5,
+    "wrists": 0.5, "ankles": 0.5, "torso": 1.0, "neck": 0.5,
+}
+
+#: Landmark pairs swapped when mirroring (left <-> right).
+LEFT_RIGHT_PAIRS: tuple[tuple[Landmark, Landmark], ...] = tuple(
+    (lm, Landmark[lm.name.replace("LEFT_", "RIGHT_")])
+    for lm in Landmark if lm.name.startswith("LEFT_")
+) + ((L.MOUTH_LEFT, L.MOUTH_RIGHT),)
+
+#: Index permutation that swaps every left landmark with its right twin.
+MIRROR_PERMUTATION: tuple[int, ...] = tuple(
+    {**{int(a): int(b) for a, b in LEFT_RIGHT_PAIRS}, **{int(b): int(a) for a, b in LEFT_RIGHT_PAIRS}}.get(i, i)
+    for i in range(N_LANDMARKS)
+)
+
+
+def mirror_joint_name(name: str) -> str:
+    """'left_elbow' -> 'right_elbow' and back; axial joints unchanged."""
+    if name.startswith("left_"):
+        return "right_" + name[5:]
+    if name.startswith("right_"):
+        return "left_" + name[6:]
+    return name
+
+
+def mid_hip(points):
+    """Mid-hip point of landmarks (..., 33, D) -> (..., D), every coordinate given."""
+    return 0.5 * (points[..., Landmark.LEFT_HIP, :] + points[..., Landmark.RIGHT_HIP, :])
+
+
+def mid_shoulder(points):
+    """Mid-shoulder point of landmarks (..., 33, D) -> (..., D), every coordinate given."""
+    return 0.5 * (points[..., Landmark.LEFT_SHOULDER, :] + points[..., Landmark.RIGHT_SHOULDER, :])
+
+
+def torso_length(points):
+    """Mid-hip to mid-shoulder distance of landmarks (..., 33, D) -> (...), in their units.
+
+    Pass only the coordinates that should count (e.g. ``world[..., :3]``, never visibility).
+    """
+    return np.linalg.norm(mid_shoulder(points) - mid_hip(points), axis=-1)
+
+
+def hip_centre(points):
+    """Mid-hip point of landmarks (..., 33, >=2) -> (..., 2): the first two coordinates only."""
+    return mid_hip(points[..., :2])

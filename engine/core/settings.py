@@ -1,0 +1,124 @@
+"""Settings in one place: extraction, cleaning, and comparison, each a frozen dataclass."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+#: Bumped whenever the cached arrays' meaning changes; part of every fingerprint.
+CACHE_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """What changes the extracted arrays (and so the cache key)."""
+
+    analysis_fps: float = 30.0          # frames/s; sources above it are decimated
+    model_complexity: int = 1           # MediaPipe pose: 0 lite, 1 full, 2 heavy
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    mask_size: int = 128                # person-centred mask crop side, pixels
+    max_side: int = 640                 # frames are decoded with the long side at most this, pixels
+    min_duration_s: float = 1.0         # shorter clips are refused
+
+    def fingerprint(self, model: str) -> str:
+        """Short hash of these settings, the model name and the schema version."""
+        blob = json.dumps({**asdict(self), "model": model, "schema": CACHE_SCHEMA_VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    """Gap filling and smoothing applied after loading (not cached: cheap to redo)."""
+
+    visibility_threshold: float = 0.5   # joints seen less surely than this become gaps
+    max_gap_s: float = 0.5              # longer gaps stay NaN, seconds
+    smooth_window_s: float = 0.23       # Savitzky-Golay window, seconds (7 frames at 30 fps)
+    smooth_polyorder: int = 2
+
+
+#: Score components, in the order the UI shows them.
+COMPONENTS: tuple[str, ...] = ("pose", "timing", "trajectory", "silhouette", "dynamics")
+#: Default component weights (relative; a component that cannot be computed gives its weight
+#: to the others in proportion).
+DEFAULT_COMPONENT_WEIGHTS: dict[str, float] = {
+    "pose": 50.0, "trajectory": 20.0, "silhouette": 15.0, "timing": 10.0, "dynamics": 5.0}
+
+MIRROR_CHOICES = ("auto", "on", "off")
+SYNC_CHOICES = ("auto", "audio", "motion", "none")
+BACKENDS = ("exact", "fastdtw")
+
+
+def _default_tolerances() -> dict[str, float]:
+    from engine.core.body import DEFAULT_TOLERANCE_DEG
+    return dict(DEFAULT_TOLERANCE_DEG)
+
+
+def _default_joint_weights() -> dict[str, float]:
+    from engine.core.body import DEFAULT_JOINT_WEIGHT
+    return dict(DEFAULT_JOINT_WEIGHT)
+
+
+@dataclass(frozen=True)
+class AlignSettings:
+    """Changing these re-runs sync and DTW (extraction stays cached)."""
+
+    band: float = 0.2                   # Sakoe-Chiba band, fraction of the longer clip (0.02..1)
+    mirror: str = "auto"                # auto | on | off
+    sync: str = "auto"                  # auto | audio | motion | none
+    backend: str = "exact"              # exact | fastdtw (approximate, for comparison only)
+
+    def __post_init__(self) -> None:
+        from engine.core.errors import SettingsError
+        if not 0.0 < self.band <= 1.0:
+            raise SettingsError(f"band must be in (0, 1] (a fraction of the clip length), got {self.band}")
+        for name, value, choices in (("mirror", self.mirror, MIRROR_CHOICES), ("sync", self.sync, SYNC_CHOICES),
+                                     ("backend", self.backend, BACKENDS)):
+            if value not in choices:
+                raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """Changing these only rescores (no extraction, no DTW): weights and tolerances."""
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COMPONENT_WEIGHTS))
+    tolerance_deg: dict[str, float] = field(default_factory=_default_tolerances)   # per joint group, degrees
+    joint_weights: dict[str, float] = field(default_factory=_default_joint_weights)
+    timing_tolerance_s: float = 0.15    # early/late within this is on time, seconds
+    max_moments: int = 8                # most important moments listed
+
+    def __post_init__(self) -> None:
+        from engine.core.errors import SettingsError
+        unknown = set(self.weights) - set(COMPONENTS)
+        if unknown:
+            raise SettingsError(f"unknown score components {sorted(unknown)}; known: {', '.join(COMPONENTS)}")
+        for table in (self.weights, self.tolerance_deg, self.joint_weights):
+            bad = {k: v for k, v in table.items() if not v >= 0}
+            if bad:
+                raise SettingsError(f"weights and tolerances must be >= 0, got {bad}")
+
+
+def load_settings(path: str | Path) -> tuple[AlignSettings, ScoreSettings]:
+    """Read a TOML settings file (see settings.example.toml) over the defaults."""
+    from engine.core.errors import SettingsError
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"Cannot read settings file {path}: {exc}") from exc
+    align = data.get("align", {})
+    score = data.get("score", {})
+    try:
+        base = ScoreSettings()
+        score_settings = ScoreSettings(
+            weights={**base.weights, **score.get("weights", {})},
+            tolerance_deg={**base.tolerance_deg, **score.get("tolerance_deg", {})},
+            joint_weights={**base.joint_weights, **score.get("joint_weights", {})},
+            **{k: v for k, v in score.items() if k not in ("weights", "tolerance_deg", "joint_weights")})
+        return AlignSettings(**align), score_settings
+    except TypeError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""From numbers to what people see: drawing, the rendered video, charts, report JSON, feedback."""

@@ -1,0 +1,113 @@
+"""Report JSON (report_version 1, see DESIGN.md): build it, check it, write it atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.core.arrays import thin_indices
+from engine.core.files import write_text_atomic
+from engine.core.settings import COMPONENTS
+
+if TYPE_CHECKING:
+    from engine.analysis.compare import Analysis
+    from engine.analysis.score import Scorecard
+    from engine.present.feedback import Feedback
+
+REPORT_VERSION = 1
+#: The warp path and the timeline are written at most this many points each (evenly thinned).
+MAX_POINTS = 1000
+
+
+def _r(x: float, nd: int = 2) -> float:
+    return round(float(x), nd)
+
+
+def _clip_block(perf, active: tuple[float, float], frames_analyzed: int) -> dict:
+    return {"file": perf.source.file, "sha256": perf.source.sha256, "fps": perf.fps,
+            "duration_s": _r(perf.source.duration_s, 3), "frames_analyzed": int(frames_analyzed),
+            "detected_ratio": _r(perf.detected_ratio, 3), "active_s": [_r(active[0]), _r(active[1])]}
+
+
+def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
+    """The report dictionary for one comparison (JSON-ready: plain floats, no NaN)."""
+    path = a.path
+    idx = thin_indices(path.shape[0], MAX_POINTS)
+    ts, ss = a.teacher_s, a.student_s
+    return {
+        "report_version": REPORT_VERSION,
+        "teacher": _clip_block(a.teacher, a.sync.teacher_active_s, len(np.unique(path[:, 0]))),
+        "student": _clip_block(a.student, a.sync.student_active_s, len(np.unique(path[:, 1]))),
+        "sync": {"method": a.sync.method, "offset_s": _r(a.sync.offset_s, 3), "confidence": _r(a.sync.confidence, 3)},
+        "mirror": bool(a.mirror),
+        "alignment": {"pairs_s": [[_r(ts[i]), _r(ss[i])] for i in idx], "cost": _r(a.alignment.cost, 4),
+                      "backend": a.alignment.backend},
+        "scores": {"overall": _r(card.overall, 1),
+                   "components": {c: (None if card.components[c] is None else _r(card.components[c], 1))
+                                  for c in COMPONENTS},
+                   "joints": {k: _r(v, 1) for k, v in card.joints.items()}},
+        "timeline": [{"teacher_s": _r(ts[i]), "student_s": _r(ss[i]), "score": _r(card.timeline[i], 1)} for i in idx],
+        "moments": [m.to_json() for m in card.moments],
+        "feedback": {"source": feedback.source, "text": feedback.text},
+    }
+
+
+def write_report(report: dict, path: str | Path) -> None:
+    """Write JSON atomically: a crash never leaves a partial report behind."""
+    write_text_atomic(path, json.dumps(report, indent=1, allow_nan=False))
+
+
+def check_report(r: dict) -> list[str]:
+    """Contract problems of a report (empty when it conforms): keys, types, monotonic path,
+    times inside each clip, scores within 0..100 or null."""
+    problems: list[str] = []
+
+    def need(cond: bool, msg: str) -> None:
+        if not cond:
+            problems.append(msg)
+
+    def score_ok(v) -> bool:
+        return v is None or (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 100)
+
+    need(r.get("report_version") == REPORT_VERSION, "report_version must be 1")
+    for who in ("teacher", "student"):
+        c = r.get(who, {})
+        for k, typ in (("file", str), ("sha256", str), ("fps", (int, float)), ("duration_s", (int, float)),
+                       ("frames_analyzed", int), ("detected_ratio", (int, float)), ("active_s", list)):
+            need(isinstance(c.get(k), typ), f"{who}.{k} missing or not {typ}")
+        if isinstance(c.get("active_s"), list) and isinstance(c.get("duration_s"), (int, float)):
+            a0, a1 = c["active_s"]
+            need(0 <= a0 <= a1 <= c["duration_s"] + 0.05, f"{who}.active_s {c['active_s']} outside the clip")
+    s = r.get("sync", {})
+    need(s.get("method") in ("audio", "motion", "none"), "sync.method invalid")
+    need(isinstance(s.get("offset_s"), (int, float)) and isinstance(s.get("confidence"), (int, float)), "sync numbers")
+    need(isinstance(r.get("mirror"), bool), "mirror must be a bool")
+    pairs = r.get("alignment", {}).get("pairs_s", [])
+    need(len(pairs) > 1, "alignment.pairs_s is empty")
+    if pairs:
+        p = np.asarray(pairs, dtype=float)
+        need(bool((np.diff(p, axis=0) >= -1e-9).all()), "alignment.pairs_s is not monotonic")
+        for col, who in ((0, "teacher"), (1, "student")):
+            dur = r.get(who, {}).get("duration_s", 0)
+            need(bool(((p[:, col] >= 0) & (p[:, col] <= dur + 0.05)).all()), f"{who} times outside the clip")
+    sc = r.get("scores", {})
+    need(score_ok(sc.get("overall")) and sc.get("overall") is not None, "scores.overall not in 0..100")
+    comps = sc.get("components", {})
+    need(set(comps) == set(COMPONENTS), f"scores.components keys {sorted(comps)}")
+    need(all(score_ok(v) for v in comps.values()), "a component is outside 0..100")
+    need(all(score_ok(v) and v is not None for v in sc.get("joints", {}).values()), "a joint score is outside 0..100")
+    for row in r.get("timeline", []):
+        need(score_ok(row.get("score")) and row.get("score") is not None, "timeline score outside 0..100")
+    for m in r.get("moments", []):
+        need(m.get("kind") in ("form", "timing", "freeze"), f"moment kind {m.get('kind')}")
+        need(isinstance(m.get("detail"), str) and m["detail"] != "", "moment detail missing")
+        for who in ("teacher", "student"):
+            a0, a1 = m.get(f"{who}_s", [0, -1])
+            need(0 <= a0 <= a1 <= r.get(who, {}).get("duration_s", 0) + 0.05, f"moment {who}_s outside the clip")
+    fb = r.get("feedback", {})
+    need(fb.get("source") in ("rules", "llm") and isinstance(fb.get("text"), str) and fb["text"], "feedback")
+    return problems

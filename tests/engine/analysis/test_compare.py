@@ -1,0 +1,257 @@
+"""The comparison engine end to end: accuracy on sample clips with known truth and on real footage.
+
+Real clips are extracted once per test session (see `load_clip` in tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.analysis.compare import analyze, analyze_performances
+from engine.analysis.score import score
+from engine.core.errors import CompareError
+from engine.core.settings import AlignSettings
+from engine.demo import make_demo
+from engine.io.encode import write_mp4
+from engine.io.video import audio, frames
+from engine.present.report import check_report
+from tests.conftest import REPO, footage, needs_footage
+from tests.factories import make_perf
+
+PAIR = ("pairs/callme404_teacher_douyin.mp4", "pairs/callme404_student_studio.mp4")
+SOLO = "solo/studio_bw_female_solo_10s.mp4"
+
+
+def _overlaps(a: tuple[float, float], b: tuple[float, float], slack: float = 0.0) -> bool:
+    return a[0] - slack <= b[1] and b[0] - slack <= a[1]
+
+
+# ---------------------------------------------------------------------------------- sample clips
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, session_cache):
+    out = tmp_path_factory.mktemp("demo")
+    truth = make_demo(out).to_json()
+    a = analyze(out / "teacher.mp4", out / "student.mp4", cache_dir=session_cache)
+    return out, truth, a, score(a)
+
+
+@pytest.mark.slow
+def test_demo_start_offset_is_recovered_within_one_frame(demo):
+    _, truth, a, _ = demo
+    assert abs(a.sync.offset_s - truth["offset_s"]) <= 1 / 30
+
+
+@pytest.mark.slow
+def test_demo_arm_error_is_a_form_moment_on_the_left_arm(demo):
+    _, truth, _, card = demo
+    window = tuple(truth["arm_error"]["student_s"])
+    hits = [m for m in card.moments if m.kind == "form" and m.joint == "left_shoulder"
+            and _overlaps(m.student_s, window)]
+    assert hits, [m.to_json() for m in card.moments]
+    m = hits[0]
+    assert abs(m.student_s[0] - window[0]) <= 0.3 and abs(m.student_s[1] - window[1]) <= 0.3
+    assert m.error_deg < -20 and "left arm" in m.detail and "lower" in m.detail
+    assert not any(m.kind == "form" and m.joint.startswith("right_") and _overlaps(m.student_s, window)
+                   for m in card.moments)
+
+
+@pytest.mark.slow
+def test_demo_freeze_is_found(demo):
+    _, truth, _, card = demo
+    window = tuple(truth["freeze"]["student_s"])
+    assert any(m.kind == "freeze" and _overlaps(m.student_s, window, 0.3) for m in card.moments), \
+        [m.to_json() for m in card.moments]
+
+
+@pytest.mark.slow
+def test_demo_slow_fast_section_is_timing_not_form(demo):
+    _, truth, a, card = demo
+    slow = truth["tempo_sections"][0]["student_s"]
+    fast = truth["tempo_sections"][-1]["student_s"]
+    section = (slow[0], fast[1])
+    assert any(m.kind == "timing" and _overlaps(m.student_s, section) for m in card.moments)
+    form_in_section = [m for m in card.moments if m.kind == "form" and _overlaps(m.student_s, section)]
+    assert form_in_section == []
+    # The student is late in the slow part: the lateness at its end is about the lost time.
+    lag_expected = (slow[1] - slow[0]) * (1 - truth["tempo_sections"][0]["rate"])
+    at_end = np.argmin(np.abs(a.student_s - slow[1]))
+    assert abs(card.late_s[at_end] - lag_expected) < 0.15
+
+
+@pytest.mark.slow
+def test_demo_alignment_follows_the_true_time_map(demo):
+    _, truth, a, _ = demo
+    tm = np.asarray(truth["time_map"])
+    true_teacher = np.interp(a.student_s, tm[:, 0], tm[:, 1])
+    dancing = (true_teacher > 0.2) & (true_teacher < truth["teacher_duration_s"] - 0.2)
+    err_frames = np.abs(a.teacher_s - true_teacher)[dancing] * 30
+    assert np.median(err_frames) <= 1.0 and np.mean(err_frames) <= 2.5
+
+
+@pytest.mark.slow
+def test_demo_report_from_cli_meets_the_contract(demo, session_cache, tmp_path):
+    out, _, _, _ = demo
+    report_path = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "engine", "compare", str(out / "teacher.mp4"),
+                           str(out / "student.mp4"), "--json", str(report_path), "--cache-dir", str(session_cache)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "overall" in proc.stdout and "left arm" in proc.stdout
+    report = json.loads(report_path.read_text())
+    assert check_report(report) == []
+    assert report["sync"]["method"] in ("audio", "motion")
+
+
+# --------------------------------------------------------------------------------- real footage
+
+@needs_footage
+@pytest.mark.slow
+def test_clip_against_itself_is_perfect(load_clip):
+    perf = load_clip(PAIR[0])
+    sound = audio(footage(PAIR[0]), sr=16000)
+    card = score(analyze_performances(perf, perf, teacher_audio=sound, student_audio=sound))
+    assert card.overall >= 98
+    assert card.moments == []
+
+
+def _retimed_copy(src: Path, dst: Path, warp) -> None:
+    """Write `dst` where output time t shows the source at time warp(t) (nearest frame)."""
+    source = [rgb for _, rgb in frames(src, fps=30.0)]
+    n_src = len(source)
+    out_frames = []
+    k = 0
+    while True:
+        s = warp(k / 30.0)
+        idx = int(round(s * 30.0))
+        if idx >= n_src:
+            break
+        out_frames.append(source[idx])
+        k += 1
+    write_mp4(dst, iter(out_frames), 30.0)
+
+
+@needs_footage
+@pytest.mark.slow
+def test_time_warped_copy_aligns_within_one_frame(load_clip, session_cache, tmp_path):
+    # Speed s(t) = exp(a sin(2 pi t / P)) ranges over 0.8x .. 1.25x; w(t) is its integral.
+    a_log, period = np.log(1.25), 4.0
+    t_fine = np.linspace(0, 20, 20001)
+    w_fine = np.concatenate(([0.0], np.cumsum(np.exp(a_log * np.sin(2 * np.pi * t_fine[1:] / period)) *
+                                               np.diff(t_fine))))
+
+    def warp(t: float) -> float:
+        return float(np.interp(t, t_fine, w_fine))
+
+    warped = tmp_path / "warped.mp4"
+    _retimed_copy(footage(SOLO), warped, warp)
+    teacher = load_clip(SOLO)
+    from engine.io.store import load_or_extract
+    student = load_or_extract(warped, cache_dir=session_cache)
+    a = analyze_performances(teacher, student, settings=AlignSettings(sync="none"))
+    true_teacher_s = np.array([warp(s) for s in a.student_s])
+    err_frames = np.abs(a.teacher_s - true_teacher_s) * 30
+    assert err_frames.mean() <= 1.0, f"mean alignment error {err_frames.mean():.2f} frames"
+    assert score(a).overall >= 90
+
+
+@needs_footage
+@pytest.mark.slow
+def test_mirrored_copy_is_detected(load_clip, session_cache, tmp_path):
+    mirrored = tmp_path / "mirrored.mp4"
+    write_mp4(mirrored, (np.ascontiguousarray(rgb[:, ::-1]) for _, rgb in frames(footage(SOLO), fps=30.0)), 30.0)
+    from engine.io.store import load_or_extract
+    a = analyze_performances(load_clip(SOLO), load_or_extract(mirrored, cache_dir=session_cache),
+                             settings=AlignSettings(mirror="auto", sync="none"))
+    assert a.mirror is True
+    assert score(a).overall >= 90
+
+
+@needs_footage
+@pytest.mark.slow
+def test_the_callme404_pair_syncs_by_audio(load_clip):
+    teacher, student = load_clip(PAIR[0]), load_clip(PAIR[1])
+    a = analyze_performances(teacher, student, teacher_audio=audio(footage(PAIR[0]), sr=16000),
+                             student_audio=audio(footage(PAIR[1]), sr=16000))
+    assert a.sync.method == "audio"
+    assert abs(a.sync.offset_s - 0.80) <= 0.05
+    assert abs(np.median(a.teacher_s - a.student_s) - a.sync.offset_s) <= 0.15
+
+
+def _overall(load_clip, teacher: str, student: str) -> float:
+    t, s = load_clip(teacher), load_clip(student)
+    a = analyze_performances(t, s, teacher_audio=audio(footage(teacher), sr=16000),
+                             student_audio=audio(footage(student), sr=16000))
+    return score(a).overall
+
+
+@needs_footage
+@pytest.mark.slow
+def test_same_choreography_scores_higher_than_different_dances(load_clip):
+    same = _overall(load_clip, *PAIR)
+    other_choreo = _overall(load_clip, "aist/gBR_sBM_c01_d04_mBR0_ch01_first3s.mp4",
+                            "aist/gBR_sBM_c01_d04_mBR0_ch03_first3s.mp4")
+    assert same > other_choreo, (same, other_choreo)
+    for solo in ("solo/studio_bw_female_solo_10s.mp4", "solo/male_white_shirt_solo_11s.mp4",
+                 "solo/tsinghua_stage_solo_52s.mp4", "solo/red_skirt_folk_solo_70s_240p.mp4"):
+        try:
+            other = _overall(load_clip, PAIR[0], solo)
+        except CompareError:
+            continue  # refused as not comparable at all: that is "lower" too
+        assert same > other, (solo, same, other)
+
+
+# ------------------------------------------------------------------------------------ bad input
+
+def _still_then_moving(n: int, moving: slice, seed: int):
+    perf = make_perf(n=n, seed=seed)
+    world = perf.world.copy()
+    still = np.ones(n, bool)
+    still[moving] = False
+    world[still, :, :3] = world[still][:1, :, :3] * 0 + 0.1   # frozen pose outside `moving`
+    world[~still, :, :3] += np.random.default_rng(seed).normal(0, 0.3, (int((~still).sum()), 33, 3))
+    from dataclasses import replace
+    return replace(perf, world=world.astype(np.float32))
+
+
+def test_no_common_dancing_is_a_clear_error():
+    teacher = _still_then_moving(900, slice(0, 150), 1)     # dances 0-5 s of 30 s
+    student = _still_then_moving(900, slice(750, 900), 2)   # dances 25-30 s
+    # The same varied click track in both files: audio sync says offset 0, so the dancing
+    # (0-5 s against 25-30 s) never overlaps.
+    sr = 16000
+    rng = np.random.default_rng(3)
+    music = rng.normal(0, 0.01, 30 * sr).astype(np.float32)
+    for onset in np.cumsum(rng.uniform(0.2, 0.7, 80)):
+        i = int(onset * sr)
+        if i + 800 < music.size:
+            music[i:i + 800] += np.hanning(800).astype(np.float32) * rng.uniform(0.3, 1.0)
+    with pytest.raises(CompareError, match="share only"):
+        analyze_performances(teacher, student, settings=AlignSettings(sync="audio"),
+                             teacher_audio=music, student_audio=music, sr=sr)
+
+
+def test_wildly_different_lengths_are_a_clear_error():
+    teacher = _still_then_moving(90, slice(0, 90), 1)       # 3 s
+    student = _still_then_moving(1800, slice(0, 1800), 2)   # 60 s
+    with pytest.raises(CompareError, match="too different"):
+        analyze_performances(teacher, student, settings=AlignSettings(sync="none"))
+
+
+def test_cli_student_with_nobody_exits_2_and_writes_no_report(tmp_path):
+    from tests.engine.io.test_extract import _write_clip
+    teacher = _write_clip(tmp_path / "t.mp4", seconds=2)
+    student = _write_clip(tmp_path / "s.mp4", seconds=2)
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "engine", "compare", str(teacher), str(student),
+                           "--json", str(report), "--cache-dir", str(tmp_path / "c")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "person" in proc.stderr
+    assert not report.exists() and list(tmp_path.glob("*.tmp")) == []
