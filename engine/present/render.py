@@ -18,40 +18,36 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from engine.core.body import ANGLE_TRIPLETS, BONES, SCORED_JOINTS, Landmark, mirror_joint_name
+from engine.core.body import SCORED_JOINTS, mirror_joint_name
 from engine.core.progress import Progress
 from engine.io.encode import write_mp4
 from engine.io.video import audio as decode_audio
 from engine.io.video import frames, probe
+from engine.present.draw import (
+    BAD_COLOR,
+    FONT,
+    TEXT_COLOR,
+    draw_skeleton,
+    even,
+    fit_scale,
+    put_text,
+    text_thickness,
+)
 
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
     from engine.analysis.score import Scorecard
 
-L = Landmark
-
 #: A pair's joint scoring below this is highlighted (at most MAX_HIGHLIGHT, worst first). With
 #: score.POSE_HALF_DEG = 30, 85 means about 13 degrees past the joint's tolerance.
 HIGHLIGHT_BELOW = 85.0
 MAX_HIGHLIGHT = 3
-#: Landmarks seen less surely than this are not drawn.
-MIN_VISIBILITY = 0.3
 #: Audio sample rate of the output, Hz.
 AUDIO_SR = 44100
 #: How often progress is reported, frames.
 PROGRESS_EVERY = 10
-#: Drawing colours (RGB).
-BONE_COLOR = (80, 220, 255)
-OUTLINE_COLOR = (20, 20, 20)
-BAD_COLOR = (255, 40, 40)
-TEXT_COLOR = (255, 255, 255)
+#: Share of the picture's brightness removed under the label bands.
 BAND_ALPHA = 0.55
-#: Bones and the vertex drawn in red for each scored joint (torso and neck have no triplet).
-_AXIAL_BONES: dict[str, tuple[tuple[Landmark, Landmark], ...]] = {
-    "torso": ((L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP)),
-    "neck": ((L.NOSE, L.LEFT_EYE), (L.NOSE, L.RIGHT_EYE), (L.LEFT_EYE, L.LEFT_EAR), (L.RIGHT_EYE, L.RIGHT_EAR)),
-}
-_AXIAL_VERTEX: dict[str, Landmark] = {"torso": L.LEFT_SHOULDER, "neck": L.NOSE}
 
 
 @dataclass(frozen=True)
@@ -77,14 +73,6 @@ class RenderResult:
     def video_time(self, teacher_s: float) -> float:
         """Where teacher time `teacher_s` is in the rendered video, seconds (clamped to it)."""
         return float(min(max(teacher_s - self.teacher_start_s, 0.0), self.n_frames / self.fps))
-
-
-def _joint_bones(joint: str) -> tuple[tuple[tuple[Landmark, Landmark], ...], Landmark]:
-    """Bones and vertex landmark that show `joint` (a dancer's own joint name)."""
-    if joint in ANGLE_TRIPLETS:
-        a, v, b = ANGLE_TRIPLETS[joint]
-        return ((a, v), (v, b)), v
-    return _AXIAL_BONES[joint], _AXIAL_VERTEX[joint]
 
 
 def frame_plan(analysis: Analysis) -> np.ndarray:
@@ -141,71 +129,17 @@ class _Cursor:
         return np.ascontiguousarray(rgb)
 
 
-def _even(x: float) -> int:
-    return max(2, int(round(x / 2.0)) * 2)
-
-
-def _pt(lm: np.ndarray, w: int, h: int) -> tuple[int, int] | None:
-    if not (np.isfinite(lm[:2]).all() and (not np.isfinite(lm[3]) or lm[3] >= MIN_VISIBILITY)):
-        return None
-    return int(round(float(lm[0]) * w)), int(round(float(lm[1]) * h))
-
-
-def draw_skeleton(img: np.ndarray, landmarks: np.ndarray, bad_joints: list[str] = (), *,
-                  color: tuple[int, int, int] = BONE_COLOR, thickness: int | None = None) -> np.ndarray:
-    """Draw a skeleton (and its bad joints in red) on an RGB frame, in place; returns it.
-
-    Parameters
-    ----------
-    img : (H, W, 3) uint8 RGB
-    landmarks : (33, 4) image landmarks: x, y normalized to this frame, z, visibility; NaN = unseen
-    bad_joints : the dancer's own joint names to highlight
-    color : RGB of the bones and joint dots
-    thickness : bone thickness, pixels; None scales it with the frame height
-    """
-    h, w = img.shape[:2]
-    thick = max(2, round(h / 160)) if thickness is None else max(1, int(thickness))
-    pts = [_pt(landmarks[i], w, h) for i in range(landmarks.shape[0])]
-    for a, b in BONES:
-        pa, pb = pts[a], pts[b]
-        if pa is not None and pb is not None:
-            # Face bones thin: at body thickness they hide the face.
-            t = max(1, thick // 2) if a < L.LEFT_SHOULDER and b < L.LEFT_SHOULDER else thick
-            cv2.line(img, pa, pb, OUTLINE_COLOR, t + 2, cv2.LINE_AA)
-            cv2.line(img, pa, pb, color, t, cv2.LINE_AA)
-    for p in pts[11:]:
-        if p is not None:
-            cv2.circle(img, p, thick + 1, color, -1, cv2.LINE_AA)
-    for joint in bad_joints:
-        bones, vertex = _joint_bones(joint)
-        for a, b in bones:
-            pa, pb = pts[a], pts[b]
-            if pa is not None and pb is not None:
-                cv2.line(img, pa, pb, BAD_COLOR, thick + 2, cv2.LINE_AA)
-        if pts[vertex] is not None:
-            cv2.circle(img, pts[vertex], 3 * thick + 2, BAD_COLOR, thick, cv2.LINE_AA)
-    return img
-
-
 def _band(img: np.ndarray, y0: int, y1: int) -> None:
     """Darken a horizontal band so white text on it reads over any background."""
     img[y0:y1] = (img[y0:y1].astype(np.float32) * (1.0 - BAND_ALPHA)).astype(np.uint8)
 
 
-def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color=TEXT_COLOR) -> int:
-    """Draw text; returns the x just after it, pixels."""
-    thick = max(1, round(scale * 2))
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
-    (width, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
-    return org[0] + width
-
-
 def _sizes(analysis: Analysis, height: int) -> tuple[int, tuple[int, int], tuple[int, int]]:
     """Even output height and the (width, height) each clip is scaled to."""
-    height = _even(height)
+    height = even(height)
     t_src, s_src = analysis.teacher.source, analysis.student.source
-    return (height, (_even(height * t_src.width / max(t_src.height, 1)), height),
-            (_even(height * s_src.width / max(s_src.height, 1)), height))
+    return (height, (even(height * t_src.width / max(t_src.height, 1)), height),
+            (even(height * s_src.width / max(s_src.height, 1)), height))
 
 
 def planned_result(analysis: Analysis, out_path: str | Path, *, height: int = 480) -> RenderResult:
@@ -220,15 +154,8 @@ def planned_result(analysis: Analysis, out_path: str | Path, *, height: int = 48
                         height=height)
 
 
-def _fit(text: str, max_width: int, scale: float) -> float:
-    """The largest font scale <= `scale` at which `text` is at most `max_width` pixels wide."""
-    thick = max(1, round(scale * 2))
-    (width, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
-    return scale if width <= max_width else max(scale * max_width / max(width, 1), 0.25)
-
-
 def _line_height(scale: float) -> int:
-    (_, h), base = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(scale * 2)))
+    (_, h), base = cv2.getTextSize("Ag", FONT, scale, text_thickness(scale))
     return int(round((h + base) * 1.6))
 
 
@@ -236,18 +163,18 @@ def _footer(frame: np.ndarray, score_text: str, words: str, scale: float, color)
     """Score and the joints to check along the bottom: one line if it fits, else two."""
     h, w = frame.shape[:2]
     gap = "   "
-    one = _fit(score_text + gap + words, w - 16, scale)
+    one = fit_scale(score_text + gap + words, w - 16, scale)
     if one >= 0.75 * scale:
         lh = _line_height(one)
         _band(frame, h - lh, h)
-        x = _text(frame, score_text + gap, (8, h - int(lh * 0.3)), one)
-        _text(frame, words, (x, h - int(lh * 0.3)), one, color)
+        x = put_text(frame, score_text + gap, (8, h - int(lh * 0.3)), one)
+        put_text(frame, words, (x, h - int(lh * 0.3)), one, color)
         return
-    small = min(_fit(score_text, w - 16, scale), _fit(words, w - 16, scale))
+    small = min(fit_scale(score_text, w - 16, scale), fit_scale(words, w - 16, scale))
     lh = _line_height(small)
     _band(frame, h - 2 * lh, h)
-    _text(frame, score_text, (8, h - lh - int(lh * 0.3)), small)
-    _text(frame, words, (8, h - int(lh * 0.3)), small, color)
+    put_text(frame, score_text, (8, h - lh - int(lh * 0.3)), small)
+    put_text(frame, words, (8, h - int(lh * 0.3)), small, color)
 
 
 def render_side_by_side(analysis: Analysis, card: Scorecard, teacher_path: str | Path, student_path: str | Path,
@@ -283,7 +210,7 @@ def render_side_by_side(analysis: Analysis, card: Scorecard, teacher_path: str |
     student_t = a.student.t.astype(np.float64)
     start_s = float(teacher_t[plan[0, 0]])
     base = height / 640.0
-    label_font = min(_fit("TEACHER 000.00 s", t_size[0] - 16, base), _fit("STUDENT 000.00 s", s_size[0] - 16, base))
+    label_font = min(fit_scale("TEACHER 000.00 s", t_size[0] - 16, base), fit_scale("STUDENT 000.00 s", s_size[0] - 16, base))
     top_h = _line_height(label_font)
 
     sound = None
@@ -303,8 +230,8 @@ def render_side_by_side(analysis: Analysis, card: Scorecard, teacher_path: str |
             right = draw_skeleton(student.at(student_t[si]), a.student.image[si], [s for _, s in bad])
             frame = np.concatenate([left, right], axis=1)
             _band(frame, 0, top_h)
-            _text(frame, f"TEACHER {teacher_t[ti]:.2f} s", (8, int(top_h * 0.72)), label_font)
-            _text(frame, f"STUDENT {student_t[si]:.2f} s", (t_size[0] + 8, int(top_h * 0.72)), label_font)
+            put_text(frame, f"TEACHER {teacher_t[ti]:.2f} s", (8, int(top_h * 0.72)), label_font)
+            put_text(frame, f"STUDENT {student_t[si]:.2f} s", (t_size[0] + 8, int(top_h * 0.72)), label_font)
             words = "check: " + ", ".join(s.replace("_", " ") for _, s in bad) if bad else "joints within tolerance"
             _footer(frame, f"score {float(card.timeline[k]):.0f}", words, base, BAD_COLOR if bad else TEXT_COLOR)
             cv2.line(frame, (t_size[0], 0), (t_size[0], height), (255, 255, 255), 2)
