@@ -1,6 +1,7 @@
 """Write RGB frames (and optional mono audio) to a browser-playable H.264 MP4 with PyAV.
 
-Used for the demo clips and for the side-by-side annotated comparison video. The profile is
+Used for the demo clips, the side-by-side annotated comparison video (`write_mp4`) and the
+live practice recording (`Mp4Writer` with real timestamps). The profile is
 the one every browser plays: H.264 in yuv420p with even dimensions, AAC audio, and the `moov`
 index at the front of the file (`+faststart`) so playback can start before the download ends.
 """
@@ -9,8 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from engine.core.errors import EngineError
+from engine.core.files import temp_sibling
 
 #: H.264 encoders in order of preference; libx264 ships in the PyPI av wheels.
 H264_ENCODERS: tuple[str, ...] = ("libx264", "libopenh264", "h264")
@@ -28,6 +29,166 @@ AAC_FRAME_SAMPLES = 1024
 AUDIO_BIT_RATE = 128_000            # bits/s, plenty for mono
 #: The stream time base is 1/fps as a fraction; a float fps of 30000/1001 maps back to it exactly.
 MAX_RATE_DENOMINATOR = 1001
+#: Time base of variable-rate (timestamped) streams: milliseconds.
+MS = Fraction(1, 1000)
+
+
+class Mp4Writer:
+    """Streaming H.264 (+ optional AAC) MP4 writer: open on a path, `write` frames, `close`.
+
+    The file is written to a hidden temporary sibling (`engine.core.files.temp_sibling`) and
+    renamed over `path` by `commit` only once complete, so a reader never sees a half-written
+    file and a failure leaves any previous file at `path` untouched. As a context manager it
+    closes and commits on success and aborts (deletes the temporary file) on any exception.
+    The container is opened on the first frame, whose size fixes the stream's.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file; its folder must exist.
+    fps : float
+        Frame rate, frames/s (> 0); fractional rates (30000/1001) are kept as exact fractions.
+        With `timestamps`, the nominal rate only (it sets the last frame's duration).
+    audio : (S,) or (S, 1) float array, optional
+        Mono samples in [-1, 1] (values outside are clipped), starting at the first frame's
+        time, interleaved with the video as it is written. Encoded as AAC.
+    sr : int
+        Audio sample rate, Hz.
+    crf, preset : libx264 constant rate factor (0 best .. 51 worst) and speed/size trade-off.
+    timestamps : bool
+        Variable frame rate: every `write` gives the frame's time (seconds), kept to the
+        millisecond, and the encoder emits no B-frames (tune zerolatency) so the timestamps give
+        the right duration. Otherwise frame k is at k / fps.
+    faststart : bool
+        Put the `moov` index at the front (browsers can play before the download ends).
+
+    Raises
+    ------
+    ValueError
+        Bad fps/sr/audio; from `write`: a frame of the wrong shape/dtype or size.
+    EngineError
+        This PyAV build has no H.264 encoder.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, *, audio: np.ndarray | None = None,
+                 sr: int = 44100, crf: int = 23, preset: str = "veryfast", timestamps: bool = False,
+                 faststart: bool = True) -> None:
+        if not fps > 0:
+            raise ValueError(f"write_mp4: fps must be > 0, got {fps}")
+        self._samples = _check_audio(audio, sr)
+        self._codec = _h264_encoder()
+        self.path = Path(path)
+        # Not mkstemp: its 0600 mode would stick to the finished file instead of the usual umask.
+        self.tmp = temp_sibling(self.path)
+        self._rate = Fraction(fps).limit_denominator(MAX_RATE_DENOMINATOR)
+        self._sr, self._crf, self._preset = sr, crf, preset
+        self._timestamps, self._faststart = timestamps, faststart
+        self._out = self._vstream = self._astream = None
+        self._size: tuple[int, int] | None = None
+        self._audio_pos = 0                 # next audio sample to encode
+        self._last_pts = -1
+        self._closed = False
+        self.n_frames = 0
+
+    def _open(self, height: int, width: int) -> None:
+        options = {"movflags": "+faststart"} if self._faststart else {}
+        # `format` is explicit because the temporary name does not end in .mp4.
+        self._out = av.open(str(self.tmp), mode="w", format="mp4", container_options=options)
+        vstream = self._out.add_stream(self._codec, rate=self._rate)
+        vstream.width = width + width % 2
+        vstream.height = height + height % 2
+        vstream.pix_fmt = PIX_FMT
+        if self._codec == "libx264":
+            vstream.options = {"crf": str(self._crf), "preset": self._preset,
+                               **({"tune": "zerolatency"} if self._timestamps else {})}
+        if self._timestamps:
+            vstream.codec_context.time_base = MS
+        self._vstream = vstream
+        if self._samples is not None:
+            self._astream = self._out.add_stream("aac", rate=self._sr, layout="mono")
+            self._astream.bit_rate = AUDIO_BIT_RATE
+
+    def write(self, frame: np.ndarray, t: float | None = None) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame; all frames the first one's size. Odd sizes are
+        padded by one edge-replicated pixel on the right/bottom (yuv420p needs even sides).
+        `t`: the frame's time, seconds (required with `timestamps`, ignored otherwise)."""
+        if self._closed:
+            raise ValueError(f"write_mp4: {self.path.name} is already closed")
+        _check_frame(frame, self.n_frames, self._size)
+        if self._out is None:
+            self._size = frame.shape[:2]
+            self._open(*self._size)
+        vframe = av.VideoFrame.from_ndarray(_pad_even(frame), format="rgb24")
+        if self._timestamps:
+            vframe.pts = self._last_pts = max(int(round(t * 1000)), self._last_pts + 1)
+            vframe.time_base = MS
+        else:
+            vframe.pts = self.n_frames
+            vframe.time_base = 1 / self._rate
+        self._out.mux(self._vstream.encode(vframe))
+        self.n_frames += 1
+        # Interleave: audio up to the end of this frame, so the muxer never buffers much.
+        end = Fraction(self._last_pts + 1, 1000) if self._timestamps else self.n_frames / self._rate
+        self._mux_audio_until(math.ceil(end * self._sr))
+
+    def _mux_audio_until(self, n_samples: int) -> None:
+        samples, pos = self._samples, self._audio_pos
+        while self._astream is not None and pos < min(n_samples, len(samples)):
+            chunk = samples[pos:pos + AAC_FRAME_SAMPLES]
+            aframe = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+            aframe.sample_rate = self._sr
+            aframe.pts = pos
+            aframe.time_base = Fraction(1, self._sr)
+            self._out.mux(self._astream.encode(aframe))
+            pos += len(chunk)
+        self._audio_pos = pos
+
+    def close(self) -> None:
+        """Flush the encoders and finish the file (still under its temporary name; see
+        `commit`). Raises ValueError when no frame was written."""
+        if self._out is None:
+            raise ValueError("write_mp4: no frames to write")
+        self._closed = True
+        try:
+            self._out.mux(self._vstream.encode(None))
+            if self._astream is not None:
+                self._mux_audio_until(len(self._samples))
+                self._out.mux(self._astream.encode(None))
+        finally:
+            out, self._out = self._out, None
+            out.close()
+
+    def commit(self) -> Path:
+        """Rename the finished file over `path` (atomic: same folder); returns `path`."""
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the file: close the container unflushed (errors ignored) and delete the
+        temporary file. Idempotent; `path` is left as it was."""
+        out, self._out = self._out, None
+        self._closed = True
+        if out is not None:
+            try:
+                out.close()
+            except (av.FFmpegError, OSError):
+                pass    # the file is being thrown away; the error that led here is what counts
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # Any exception (BaseException too: an interrupted encode, Ctrl-C) leaves no temp file.
+        if exc_type is not None:
+            self.abort()
+            return
+        try:
+            self.close()
+            self.commit()
+        except BaseException:
+            self.abort()
+            raise
 
 
 def write_mp4(
@@ -40,7 +201,7 @@ def write_mp4(
     crf: int = 23,
     preset: str = "veryfast",
 ) -> None:
-    """Encode frames (and optional mono audio) to an H.264/AAC MP4, atomically.
+    """Encode frames (and optional mono audio) to an H.264/AAC MP4, atomically (`Mp4Writer`).
 
     Frames are consumed one at a time, so a generator of any length streams through in constant
     memory. The file is written to a temporary name in the destination folder and renamed over
@@ -73,81 +234,9 @@ def write_mp4(
     EngineError
         This PyAV build has no H.264 encoder.
     """
-    if not fps > 0:
-        raise ValueError(f"write_mp4: fps must be > 0, got {fps}")
-    samples = _check_audio(audio, sr)
-    codec = _h264_encoder()
-    path = Path(path)
-    # A unique hidden name beside the target (same file system, so os.replace is atomic). Not
-    # mkstemp: its 0600 mode would stick to the finished file instead of the usual umask.
-    tmp_name = str(path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part"))
-    try:
-        _encode(tmp_name, iter(frames), fps, codec, samples, sr, crf, preset)
-        os.replace(tmp_name, path)
-    except BaseException:
-        # Why BaseException: an interrupted encode (Ctrl-C) must not leave a stray temp file.
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def _encode(
-    tmp_name: str,
-    frames: Iterator[np.ndarray],
-    fps: float,
-    codec: str,
-    samples: np.ndarray | None,
-    sr: int,
-    crf: int,
-    preset: str,
-) -> None:
-    first = next(frames, None)
-    if first is None:
-        raise ValueError("write_mp4: no frames to write")
-    _check_frame(first, 0, None)
-    height, width = first.shape[:2]
-    rate = Fraction(fps).limit_denominator(MAX_RATE_DENOMINATOR)
-
-    # `format` is explicit because the temporary name does not end in .mp4.
-    with av.open(tmp_name, mode="w", format="mp4", container_options={"movflags": "+faststart"}) as out:
-        vstream = out.add_stream(codec, rate=rate)
-        vstream.width = width + width % 2
-        vstream.height = height + height % 2
-        vstream.pix_fmt = PIX_FMT
-        if codec == "libx264":
-            vstream.options = {"crf": str(crf), "preset": preset}
-        astream = None
-        if samples is not None:
-            astream = out.add_stream("aac", rate=sr, layout="mono")
-            astream.bit_rate = AUDIO_BIT_RATE
-        audio_pos = 0  # next audio sample to encode
-
-        def mux_audio_until(pos: int, n_samples: int) -> int:
-            while astream is not None and pos < min(n_samples, len(samples)):
-                chunk = samples[pos:pos + AAC_FRAME_SAMPLES]
-                aframe = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
-                aframe.sample_rate = sr
-                aframe.pts = pos
-                aframe.time_base = Fraction(1, sr)
-                out.mux(astream.encode(aframe))
-                pos += len(chunk)
-            return pos
-
-        index = 0
-        frame = first
-        while frame is not None:
-            _check_frame(frame, index, (height, width))
-            vframe = av.VideoFrame.from_ndarray(_pad_even(frame), format="rgb24")
-            vframe.pts = index
-            vframe.time_base = 1 / rate
-            out.mux(vstream.encode(vframe))
-            index += 1
-            # Interleave: audio up to the end of this frame, so the muxer never buffers much.
-            audio_pos = mux_audio_until(audio_pos, math.ceil(index / rate * sr))
-            frame = next(frames, None)
-        out.mux(vstream.encode(None))
-        if astream is not None:
-            mux_audio_until(audio_pos, len(samples))
-            out.mux(astream.encode(None))
+    with Mp4Writer(path, fps, audio=audio, sr=sr, crf=crf, preset=preset) as writer:
+        for frame in frames:
+            writer.write(frame)
 
 
 def _h264_encoder() -> str:

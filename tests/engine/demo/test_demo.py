@@ -1,4 +1,4 @@
-"""engine.demo (drawn sample clips with known truth) and engine.io.encode (the MP4 writer).
+"""engine.demo: drawn sample clips with known truth.
 
 The demo is rendered once per module; MediaPipe runs once per clip. Videos are decoded with
 PyAV directly and MediaPipe is called directly, so these tests check the clips themselves,
@@ -16,7 +16,6 @@ import pytest
 
 from engine.core.body import ANGLE_TRIPLETS
 from engine.demo import STUDENT_FILE, TEACHER_FILE, TRUTH_FILE, DemoTruth, make_demo
-from engine.io.encode import write_mp4
 
 MIN_DETECTED = 0.95            # share of frames in which MediaPipe must find the figure
 ARM_TOLERANCE_DEG = 12.0       # measured arm error may differ this much from the injected one
@@ -243,53 +242,3 @@ def test_same_seed_gives_identical_truth(demo, tmp_path):
     again = make_demo(tmp_path, seed=0)
     assert (tmp_path / TRUTH_FILE).read_bytes() == (out / TRUTH_FILE).read_bytes()
     assert again.to_json() == json.loads((out / TRUTH_FILE).read_text())
-
-
-# ------------------------------------------------------------------------------------- encode
-
-def test_write_mp4_is_browser_playable(tmp_path):
-    """Odd size padded to even, NTSC rate kept, yuv420p H.264 + AAC, index at the front."""
-    rng = np.random.default_rng(1)
-    frames = [rng.integers(0, 256, (45, 63, 3), dtype=np.uint8) for _ in range(20)]
-    sr = 22050
-    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
-    before = tone.copy()
-    path = tmp_path / "clip.mp4"
-    write_mp4(path, iter(frames), 30000 / 1001, audio=tone, sr=sr)
-    assert np.array_equal(tone, before), "write_mp4 must not modify its inputs"
-    data = path.read_bytes()
-    assert 0 <= data.find(b"moov") < data.find(b"mdat"), "not faststart: moov after mdat"
-    with av.open(str(path)) as container:
-        video, audio = container.streams.video[0], container.streams.audio[0]
-        assert video.codec_context.name == "h264" and video.format.name == "yuv420p"
-        assert (video.width, video.height) == (64, 46)
-        assert float(video.average_rate) == pytest.approx(30000 / 1001)
-        assert audio.codec_context.name == "aac" and audio.layout.nb_channels == 1
-    decoded = list(_video_frames(path))
-    assert len(decoded) == len(frames)
-    # Lossy, but a mid-grey mean must survive: catches swapped channels or garbage frames.
-    assert abs(decoded[5][:45, :63].mean() - frames[5].mean()) < 5.0
-    assert not list(tmp_path.glob(".*.part"))
-
-
-@pytest.mark.parametrize("frames, error", [
-    ([], "no frames"),
-    ([np.zeros((16, 16, 3), np.float32)], "uint8"),
-    ([np.zeros((16, 16), np.uint8)], r"\(H, W, 3\)"),
-    ([np.zeros((16, 16, 3), np.uint8), np.zeros((18, 16, 3), np.uint8)], "first frame"),
-])
-def test_write_mp4_rejects_bad_frames_and_leaves_nothing(tmp_path, frames, error):
-    path = tmp_path / "bad.mp4"
-    with pytest.raises(ValueError, match=error):
-        write_mp4(path, iter(frames), 30.0)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_mp4_failure_keeps_the_previous_file(tmp_path):
-    path = tmp_path / "keep.mp4"
-    path.write_bytes(b"previous")
-    frames = [np.zeros((16, 16, 3), np.uint8)] * 3 + [np.zeros((16, 18, 3), np.uint8)]
-    with pytest.raises(ValueError, match="frame 3"):       # fails mid-encode, after the header
-        write_mp4(path, iter(frames), 30.0, audio=np.zeros(8000), sr=8000)
-    assert path.read_bytes() == b"previous"
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]
