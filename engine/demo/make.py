@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +67,7 @@ import cv2
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
+from engine.core.files import write_text_atomic
 from engine.core.progress import Progress
 from engine.io.encode import write_mp4
 
@@ -438,14 +438,7 @@ def _truth(seed: int, n_teacher: int, n_student: int, student_t: np.ndarray,
 
 
 def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(obj, indent=1))
 
 
 # ===================================================================== timing and choreography
