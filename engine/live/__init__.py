@@ -1,3 +1,27 @@
-"""Live practice: a webcam session scored against a reference as it happens."""
+"""Live practice: a webcam session scored against a reference as it happens.
 
-from engine.live.session import *  # noqa: F401,F403  (split into modules next)
+`LiveReference.from_performance` prepares a reference clip once; a `PracticeSession` then takes
+camera frames (`process`), draws the pose guide and live score on them, records the attempt,
+and returns the recording from `finish()` for the normal comparison. The parts: `reference`
+(display frames, cleaned landmarks), `guide` (`fit_guide`), `scorer` (`LiveScorer`),
+`recorder` (the MP4 writer thread), `overlay` (what is drawn), `session` (the state machine).
+"""
+
+from engine.live.guide import fit_guide
+from engine.live.overlay import GUIDE_ALPHA, GUIDE_COLOR
+from engine.live.reference import LiveReference, ReferenceFrames
+from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
+from engine.live.session import LiveState, PracticeSession
+
+__all__ = [
+    "GUIDE_ALPHA",
+    "GUIDE_COLOR",
+    "LiveReference",
+    "LiveScore",
+    "LiveScorer",
+    "LiveState",
+    "PracticeSession",
+    "ReferenceFrames",
+    "fit_guide",
+    "pick_worst_joint",
+]
