@@ -9,6 +9,7 @@ import pytest
 
 from engine.core.body import Landmark as L
 from engine.live import GUIDE_ALPHA, GUIDE_COLOR
+from engine.live.overlay import PLAIN_BACKGROUND, Overlay
 from tests.engine.live.helpers import (
     LEFT_ARM,
     FakeCamera,
@@ -56,3 +57,24 @@ def test_guide_is_drawn_in_its_colour_on_the_user_after_the_selfie_flip(t_pose, 
     wx = W - wrist[0] if selfie else wrist[0]
     near = np.hypot(pts[:, 0] - wx, pts[:, 1] - wrist[1]) < 12
     assert near.sum() > 10
+
+
+def test_without_display_frames_the_reference_skeleton_is_drawn_on_a_plain_panel(t_pose):
+    ref = replace(static_reference(t_pose), size=(640, 480))             # frames=None
+    overlay = Overlay(ref, selfie_view=False)
+    panel = overlay.reference_panel(0.5, 15, 240)
+    assert panel.shape == (240, 320, 3)
+    assert tuple(panel[2, 2]) == PLAIN_BACKGROUND                         # a corner: background
+    assert (panel == GUIDE_COLOR).all(axis=2).sum() > 100                 # the skeleton in the guide colour
+    panel[:] = 0                                                          # a fresh copy each time
+    assert tuple(overlay.reference_panel(0.5, 15, 240)[2, 2]) == PLAIN_BACKGROUND
+
+
+def test_countdown_digit_is_drawn_on_both_panels(t_pose):
+    ref = static_reference(t_pose)
+    out = Overlay(ref, selfie_view=False).draw(camera_frame(), "countdown", 2.3, 0.0, 0, None, None,
+                                               None, None, None)
+    digit = (out == GUIDE_COLOR).all(axis=2)                              # "3" in the guide colour
+    left, right = digit[:, :W], digit[:, W:]
+    assert left[H // 3:2 * H // 3, W // 3:2 * W // 3].sum() > 200
+    assert right[H // 3:2 * H // 3, W // 3:2 * W // 3].sum() > 200

@@ -8,9 +8,10 @@ import pytest
 
 from engine.core.body import Landmark as L
 from engine.core.errors import EngineError
+from engine.core.settings import ExtractSettings
 from engine.io.video import frames as decode_frames
 from engine.io.video import probe
-from engine.live import recorder
+from engine.live import PracticeSession, recorder
 from tests.engine.live.helpers import (
     LEFT_ARM,
     LEGS,
@@ -137,3 +138,21 @@ def test_state_is_safe_to_read_while_frames_are_processed(t_pose):
     worker.join()
     assert seen == sorted(seen) and s.state().frames_in == 38
     assert s.state().ms_per_frame > 0
+
+
+def test_the_default_pose_model_is_built_from_extract_settings(t_pose, monkeypatch):
+    built = []
+
+    class FakeEstimator(FakeCamera):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(t_pose())
+            built.append(kwargs)
+
+    import engine.io.pose
+    monkeypatch.setattr(engine.io.pose, "PoseEstimator", FakeEstimator)
+    settings = ExtractSettings(model_complexity=2, min_detection_confidence=0.7, min_tracking_confidence=0.6)
+    s = PracticeSession(static_reference(t_pose), countdown_s=0.0, extract_settings=settings)
+    s.process(camera_frame())
+    assert built == [{"model_complexity": 2, "segmentation": False, "min_detection_confidence": 0.7,
+                      "min_tracking_confidence": 0.6}]
+    s.close()
