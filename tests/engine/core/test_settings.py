@@ -72,8 +72,8 @@ ZERO = {c: 0.0 for c in COMPONENTS}
     ({"weights": {"pose": float("nan")}}, r"weights and tolerances must be >= 0, got \{'pose': nan\}"),
     ({"tolerance_deg": {"hips": -5.0}}, r"must be >= 0, got \{'hips': -5.0\}"),
     ({"joint_weights": {"knees": -1.0}}, r"must be >= 0, got \{'knees': -1.0\}"),
-    ({"weights": ZERO}, r"all score component weights are zero, so there is no overall score; give at least one "
-                        r"of pose, timing, trajectory, silhouette, dynamics a weight above zero"),
+    ({"weights": ZERO}, (r"all score component weights are zero, so there is no overall score; give at least one "
+                         r"of pose, timing, trajectory, silhouette, dynamics a weight above zero")),
     ({"weights": {}}, r"all score component weights are zero"),
     ({"timing_tolerance_s": -0.1}, r"timing_tolerance_s must be >= 0 seconds, got -0.1"),
     ({"max_moments": -1}, r"max_moments must be a whole number >= 0, got -1"),

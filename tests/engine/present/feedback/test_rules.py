@@ -22,7 +22,6 @@ from tests.engine.present.feedback.factories import (
     timing,
 )
 
-
 # --- rules_feedback -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("overall, words", [

@@ -95,11 +95,11 @@ def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=Tr
 
 
 @pytest.mark.parametrize("a, words", [
-    (_analysis(), "Clips synced by audio (confidence 0.90): the same moment comes 0.81 s earlier in the "
-                  "student's clip; not mirrored (confidence 0.75)."),
+    (_analysis(), ("Clips synced by audio (confidence 0.90): the same moment comes 0.81 s earlier in the "
+                   "student's clip; not mirrored (confidence 0.75).")),
     (_analysis(method="motion", offset_s=-1.2, mirror=True),
-     "Clips synced by motion (confidence 0.90): the same moment comes 1.20 s later in the student's clip; "
-     "mirrored (confidence 0.75)."),
+     ("Clips synced by motion (confidence 0.90): the same moment comes 1.20 s later in the student's clip; "
+      "mirrored (confidence 0.75).")),
     (_analysis(method="none", timing_reference=False),
      "Clips not synced in time (timing is not scored); not mirrored (confidence 0.75)."),
 ])
