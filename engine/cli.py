@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.core.errors import EngineError
+from engine.core.settings import MIRROR_CHOICES, SYNC_CHOICES
 
 
 def _stderr_progress(quiet: bool):
@@ -56,9 +57,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from engine.analysis.compare import analyze
     from engine.analysis.score import score
+    from engine.core.files import write_text_atomic
     from engine.core.settings import AlignSettings, ScoreSettings, load_settings
     from engine.present.feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
-    from engine.present.report import build_report, write_report
+    from engine.present.report import build_report, joint_table_csv, write_report
 
     align, score_settings = load_settings(args.config) if args.config else (AlignSettings(), ScoreSettings())
     overrides = {k: v for k, v in (("mirror", args.mirror), ("sync", args.sync)) if v is not None}
@@ -83,6 +85,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         render_side_by_side(analysis, card, args.teacher, args.student, args.video)
     if args.json:
         write_report(report, args.json)
+    if args.csv:
+        write_text_atomic(args.csv, joint_table_csv(card))
     print(_summary(report))
     return 0
 
@@ -122,10 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("student")
     c.add_argument("--json", metavar="REPORT.json", help="write the report JSON here")
     c.add_argument("--video", metavar="OUT.mp4", help="write the side-by-side annotated video here")
+    c.add_argument("--csv", metavar="OUT.csv", help="write the per-joint table (scores, errors, first moment) here")
     c.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR))
     c.add_argument("--config", metavar="SETTINGS.toml", help="weights, tolerances, band (see settings.example.toml)")
-    c.add_argument("--mirror", choices=("auto", "on", "off"), help="did the student dance mirrored? (default auto)")
-    c.add_argument("--sync", choices=("auto", "audio", "motion", "none"), help="how to line the clips up in time")
+    c.add_argument("--mirror", choices=MIRROR_CHOICES, help="did the student dance mirrored? (default auto)")
+    c.add_argument("--sync", choices=SYNC_CHOICES, help="how to line the clips up in time")
     c.add_argument("--llm", action="store_true", help="ask an LLM for the coaching paragraph (needs OPENAI_API_KEY)")
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_compare)

@@ -27,9 +27,10 @@ from engine.present.feedback import (
     ENV_MODEL,
     ComparisonFacts,
     Feedback,
-    format_time,
+    describe_alignment,
     llm_config_from_env,
     llm_feedback,
+    moment_label,
     rules_feedback,
 )
 from engine.present.render import RenderResult, planned_result, render_side_by_side
@@ -105,8 +106,6 @@ def show_scores(card: Scorecard) -> None:
         with col:
             st.metric(c.capitalize(), "n/a" if v is None else f"{v:.0f}")
             st.caption(COMPONENT_MEANING[c] + ("" if v is not None else " · not measured for these clips"))
-    if sum(card.settings.weights.values()) <= 0:
-        st.warning("All score weights are zero, so there is no overall score. Raise at least one in the sidebar.")
 
 
 def show_feedback(card: Scorecard, facts: ComparisonFacts, ckey: tuple, *, prefix: str = "") -> Feedback:
@@ -144,10 +143,6 @@ def show_feedback(card: Scorecard, facts: ComparisonFacts, ckey: tuple, *, prefi
             with st.expander("Rule-based feedback"):
                 st.write(rules.text)
     return shown
-
-
-def moment_label(i: int, m) -> str:
-    return f"#{i + 1} at {format_time(m.student_s[0])} (student) — {m.kind}: {m.detail}"
 
 
 def show_timeline_and_video(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tuple, skey: str, *,
@@ -265,14 +260,7 @@ def show_alignment(a: Analysis, akey: tuple, *, prefix: str = "") -> None:
     if cached is None or cached[0] != akey:
         cached = (akey, warp_path_figure(a))
         st.session_state[f"{prefix}warp_fig"] = cached
-    s = a.sync
-    if a.timing_reference:
-        sync_words = (f"synced by {s.method} (confidence {s.confidence:.2f}): the same moment comes "
-                      f"{abs(s.offset_s):.2f} s {'later' if s.offset_s < 0 else 'earlier'} in the student's clip")
-    else:
-        sync_words = "not synced in time (timing is not scored)"
-    st.caption(f"Clips {sync_words}; {'mirrored' if a.mirror else 'not mirrored'} "
-               f"(confidence {a.mirror_confidence:.2f}). Where the orange path bends away from the dashed line, the "
+    st.caption(f"{describe_alignment(a)} Where the orange path bends away from the dashed line, the "
                "student was slower (flatter) or faster (steeper) than the teacher.")
     st.plotly_chart(cached[1], key=f"{prefix}warp_chart", theme=None)
 

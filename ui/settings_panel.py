@@ -6,6 +6,9 @@ widget that a run does not render, and a widget's identity includes its page, so
 switch the values would fall back to the defaults; `init_settings_state` hands each value over
 as plain session state at the top of every run (Streamlit's documented work-around), which keeps
 it across pages.
+
+All-zero score weights give no overall score (`ScoreSettings` refuses them): the sidebar then
+warns under the weight sliders and the pages keep scoring with the last weights that had one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import replace
 import streamlit as st
 
 from engine.core.body import DEFAULT_TOLERANCE_DEG
+from engine.core.errors import SettingsError
 from engine.core.settings import COMPONENTS, MIRROR_CHOICES, SYNC_CHOICES, AlignSettings, ScoreSettings
 
 DEFAULT_SCORE = ScoreSettings()
@@ -28,6 +32,10 @@ COMPONENT_MEANING = {
 }
 MIRROR_HELP = ("Did the student dance mirrored (e.g. facing a mirror and copying the teacher's right with "
                "their left)? 'auto' decides from the poses.")
+#: Session key of the component weights last used for scoring (never all zero).
+WEIGHTS_IN_USE = "score_weights_in_use"
+ZERO_WEIGHTS_WARNING = ("All score weights are zero, so there is no overall score. Raise at least one; until then "
+                        "the report keeps the last weights that gave one.")
 SYNC_HELP = ("How the clips are lined up before alignment: by the music (audio), by the movement (motion), "
              "either (auto), or not at all (none: timing is not scored).")
 
@@ -55,12 +63,32 @@ def reset_settings() -> None:
         st.session_state[key] = value
 
 
-def settings_from_state() -> tuple[AlignSettings, ScoreSettings]:
-    """The settings the widgets hold now."""
+def settings_from_state(weights: dict[str, float] | None = None) -> tuple[AlignSettings, ScoreSettings]:
+    """The settings the widgets hold now; `weights` replaces the weight sliders' values when given.
+
+    Raises
+    ------
+    SettingsError
+        Every component weight is zero.
+    """
     ss = st.session_state
     align = AlignSettings(band=float(ss["band"]), mirror=ss["mirror"], sync=ss["sync"])
-    return align, replace(DEFAULT_SCORE, weights={c: float(ss[f"w_{c}"]) for c in COMPONENTS},
+    if weights is None:
+        weights = {c: float(ss[f"w_{c}"]) for c in COMPONENTS}
+    return align, replace(DEFAULT_SCORE, weights=weights,
                           tolerance_deg={g: float(ss[f"tol_{g}"]) for g in DEFAULT_TOLERANCE_DEG})
+
+
+def _settings_in_use(weights_note) -> tuple[AlignSettings, ScoreSettings]:
+    """The widgets' settings; with all weights at zero, a warning and the last weights that had a score."""
+    ss = st.session_state
+    try:
+        align, score = settings_from_state()
+    except SettingsError:
+        weights_note.warning(ZERO_WEIGHTS_WARNING, icon=":material/warning:")
+        return settings_from_state(ss.get(WEIGHTS_IN_USE, dict(DEFAULT_SCORE.weights)))
+    ss[WEIGHTS_IN_USE] = dict(score.weights)
+    return align, score
 
 
 def sidebar() -> tuple[AlignSettings, ScoreSettings]:
@@ -71,6 +99,7 @@ def sidebar() -> tuple[AlignSettings, ScoreSettings]:
         st.caption("How much each part counts in the overall score (relative). Only rescores: instant.")
         for c in COMPONENTS:
             st.slider(c.capitalize(), 0, 100, step=5, key=f"w_{c}", help=COMPONENT_MEANING[c])
+        weights_note = st.container()
         st.subheader("Tolerances (degrees)")
         st.caption("Angle differences up to these are free; beyond, the joint's score falls. Only rescores.")
         for g in DEFAULT_TOLERANCE_DEG:
@@ -82,4 +111,4 @@ def sidebar() -> tuple[AlignSettings, ScoreSettings]:
         st.selectbox("Mirror", MIRROR_CHOICES, key="mirror", help=MIRROR_HELP)
         st.selectbox("Sync", SYNC_CHOICES, key="sync", help=SYNC_HELP)
         st.button("Reset to defaults", key="reset", on_click=reset_settings)
-    return settings_from_state()
+    return _settings_in_use(weights_note)

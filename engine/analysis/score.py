@@ -6,6 +6,9 @@ Scoring curves. An angle difference within the joint's tolerance is free; beyond
 score falls as 100 / (1 + (excess / POSE_HALF_DEG)^2), i.e. to 50 at POSE_HALF_DEG past the
 tolerance. Timing works the same way in seconds. Moments are error spikes against a rolling
 baseline: a constant small offset is the dancer's style, a sudden rise is a mistake.
+
+Moments carry facts (joint, signed error, lateness, how long), not words: the sentences a
+student reads are written by `engine.present.feedback.wording.describe_moment`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from engine.analysis.compare import Analysis
 from engine.analysis.metrics import dynamics_score
 from engine.core.arrays import true_runs
-from engine.core.body import ANGLE_TRIPLETS, JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
-from engine.core.body import Landmark as L
+from engine.core.body import ANGLE_POINTS, JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
+from engine.core.errors import SettingsError
 from engine.core.settings import COMPONENTS, ScoreSettings
 
 #: Degrees past tolerance at which a pose pair scores 50.
@@ -49,26 +52,47 @@ FREEZE_TEACHER_ENERGY = 1.0
 TIMELINE_SMOOTH_S = 0.5
 
 
+#: Moment kinds and the facts each one must carry (the rest stay None).
+MOMENT_FACTS: dict[str, tuple[str, ...]] = {
+    "form": ("joint", "error_deg"), "timing": ("late_s",), "freeze": ("still_s",)}
+
+
 @dataclass(frozen=True)
 class Moment:
-    """A stretch that matters. Times are (start, end) seconds in each file."""
+    """A stretch that matters, as facts. Times are (start, end) seconds in each file.
+
+    Attributes
+    ----------
+    teacher_s, student_s : (start, end) seconds in each file
+    kind : "form", "timing" or "freeze"
+    joint : form: the student's own joint (mirroring undone)
+    error_deg : form: signed mean angle difference student - teacher over the off frames, degrees
+    late_s : timing: lateness at the worst frame, seconds (negative: early)
+    severity : ranking key (bigger is more important)
+    peak_deg : form: largest absolute angle difference over the off frames, degrees (needed
+        when `both_ways`)
+    both_ways : form: the error swung both ways, so it has no single direction to name
+    still_s : freeze: how long the student stood still, seconds
+    """
 
     teacher_s: tuple[float, float]
     student_s: tuple[float, float]
-    kind: str                  # "form" | "timing" | "freeze"
-    joint: str | None          # the student's own joint (mirroring undone), form moments only
-    error_deg: float | None    # signed mean angle difference student - teacher, form moments only
-    late_s: float | None       # mean lateness, timing moments only (negative: early)
-    severity: float            # ranking key (bigger is more important)
-    detail: str                # in words, e.g. "left arm 34 degrees lower than the teacher"
+    kind: str
+    joint: str | None
+    error_deg: float | None
+    late_s: float | None
+    severity: float
+    peak_deg: float | None = None
+    both_ways: bool = False
+    still_s: float | None = None
 
-    def to_json(self) -> dict:
-        return {"teacher_s": [round(self.teacher_s[0], 2), round(self.teacher_s[1], 2)],
-                "student_s": [round(self.student_s[0], 2), round(self.student_s[1], 2)],
-                "kind": self.kind, "joint": self.joint,
-                "error_deg": None if self.error_deg is None else round(self.error_deg, 1),
-                "late_s": None if self.late_s is None else round(self.late_s, 2),
-                "detail": self.detail}
+    def __post_init__(self) -> None:
+        if self.kind not in MOMENT_FACTS:
+            raise ValueError(f"Moment kind must be one of {', '.join(MOMENT_FACTS)}, got {self.kind!r}")
+        needed = MOMENT_FACTS[self.kind] + (("peak_deg",) if self.both_ways else ())
+        missing = [f for f in needed if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} moment needs {', '.join(missing)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,37 +162,6 @@ def _merge_runs(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
     return out
 
 
-# --- words ----------------------------------------------------------------------------------
-
-def _side_part(joint: str) -> tuple[str, str]:
-    side, _, part = joint.partition("_")
-    return (side, part) if part else ("", side)
-
-
-def describe_form(joint: str, error_deg: float) -> str:
-    """Direction in words for a signed angle difference (student - teacher) at a joint."""
-    side, part = _side_part(joint)
-    deg = f"{abs(error_deg):.0f} degrees"
-    more = error_deg > 0
-    if part == "shoulder":
-        return f"{side} arm {deg} {'higher' if more else 'lower'} than the teacher"
-    if part in ("elbow", "knee", "wrist"):
-        return f"{side} {part} {deg} {'straighter' if more else 'more bent'} than the teacher"
-    if part == "hip":
-        return f"{side} hip {deg} {'more open' if more else 'more folded'} than the teacher"
-    if part == "ankle":
-        return f"{side} foot {deg} {'more pointed' if more else 'more flexed'} than the teacher"
-    if part == "torso":
-        return f"torso leaning {deg} {'more' if more else 'less'} than the teacher"
-    if part == "neck":
-        return f"head tilted {deg} {'more' if more else 'less'} than the teacher"
-    return f"{joint} off by {deg}"
-
-
-def describe_timing(late_s: float) -> str:
-    return f"{'late' if late_s > 0 else 'early'} by {abs(late_s):.1f} s"
-
-
 # --- scoring --------------------------------------------------------------------------------
 
 def joint_tables(settings: ScoreSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -176,14 +169,6 @@ def joint_tables(settings: ScoreSettings) -> tuple[np.ndarray, np.ndarray]:
     tol = np.array([settings.tolerance_deg[JOINT_GROUP[j]] for j in SCORED_JOINTS], dtype=np.float64)
     w = np.array([settings.joint_weights[JOINT_GROUP[j]] for j in SCORED_JOINTS], dtype=np.float64)
     return tol, w
-
-
-_TORSO_POINTS = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
-#: Landmarks each scored angle is computed from.
-ANGLE_POINTS: tuple[tuple[int, ...], ...] = tuple(
-    tuple(int(p) for p in (ANGLE_TRIPLETS[j] if j in ANGLE_TRIPLETS else
-                           _TORSO_POINTS + ((L.NOSE,) if j == "neck" else ())))
-    for j in SCORED_JOINTS)
 
 
 def angles_filled(filled: np.ndarray | None, n: int) -> np.ndarray:
@@ -218,15 +203,13 @@ def _form_moments(a: Analysis, settings: ScoreSettings, tol: np.ndarray) -> list
             err = float(np.mean(signed))
             size = float(np.mean(np.abs(signed)))
             excess = size - float(tol[j])
-            name = student_joint(joint, a.mirror)
-            # An error that swings both ways in one stretch has no single direction to name.
-            detail = describe_form(name, err) if abs(err) >= MIN_DIRECTION_SHARE * size else \
-                f"{name.replace('_', ' ')} off by up to {np.max(np.abs(signed)):.0f} degrees, both ways"
             moments.append(Moment(
                 teacher_s=(float(ts[lo]), float(ts[hi - 1])), student_s=(float(ss[lo]), float(ss[hi - 1])),
-                kind="form", joint=name, error_deg=err, late_s=None,
+                kind="form", joint=student_joint(joint, a.mirror), error_deg=err, late_s=None,
                 severity=excess * (ts[hi - 1] - ts[lo] + 1 / fps) * settings.joint_weights[JOINT_GROUP[joint]],
-                detail=detail))
+                peak_deg=float(np.max(np.abs(signed))),
+                # An error that swings both ways in one stretch has no single direction to name.
+                both_ways=bool(abs(err) < MIN_DIRECTION_SHARE * size)))
     return moments
 
 
@@ -247,8 +230,7 @@ def _timing_moments(a: Analysis, settings: ScoreSettings) -> list[Moment]:
             teacher_s=(float(ts[lo]), float(ts[hi - 1])), student_s=(float(ss[lo]), float(ss[hi - 1])),
             kind="timing", joint=None, error_deg=None, late_s=peak,
             severity=float(np.mean(np.abs(seg) - settings.timing_tolerance_s)) * 60.0
-            * max(ts[hi - 1] - ts[lo], ss[hi - 1] - ss[lo]),
-            detail=f"{describe_timing(peak)} (at worst) against the music"))
+            * max(ts[hi - 1] - ts[lo], ss[hi - 1] - ss[lo])))
     return out
 
 
@@ -276,13 +258,22 @@ def _freeze_moments(a: Analysis) -> list[Moment]:
         out.append(Moment(
             teacher_s=(float(a.teacher.t[t_span.start]), float(a.teacher.t[t_span.stop - 1])),
             student_s=(float(a.student.t[lo]), float(a.student.t[hi - 1])),
-            kind="freeze", joint=None, error_deg=None, late_s=None, severity=dur * 100.0,
-            detail=f"stood still for {dur:.1f} s while the teacher kept moving"))
+            kind="freeze", joint=None, error_deg=None, late_s=None, severity=dur * 100.0, still_s=dur))
     return out
 
 
 def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
-    """Score an Analysis under the given weights and tolerances."""
+    """Score an Analysis under the given weights and tolerances.
+
+    The overall score is the weighted mean of the components the clips allow (a component that
+    could not be computed gives its weight to the others in proportion).
+
+    Raises
+    ------
+    SettingsError
+        Every component with a weight above zero is one these clips could not measure, so
+        there is no overall score to give.
+    """
     fps = a.teacher.fps
     tol, jw = joint_tables(settings)
     abs_err = np.abs(a.angle_error.astype(np.float64))
@@ -312,7 +303,12 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
 
     weights = {c: settings.weights.get(c, 0.0) for c in COMPONENTS if components[c] is not None}
     total_w = sum(weights.values())
-    overall = sum(components[c] * w for c, w in weights.items()) / total_w if total_w > 0 else 0.0
+    if not total_w > 0:
+        weighted = [c for c in COMPONENTS if settings.weights.get(c, 0.0) > 0]
+        raise SettingsError(f"No overall score: the weighted components ({', '.join(weighted)}) could not be "
+                            "measured for these clips; give a weight to one that was measured "
+                            f"({', '.join(c for c in COMPONENTS if components[c] is not None)}).")
+    overall = sum(components[c] * w for c, w in weights.items()) / total_w
 
     stacked = np.stack([per_pair[c] for c in COMPONENTS], axis=1)
     wvec = np.array([settings.weights.get(c, 0.0) if components[c] is not None else 0.0 for c in COMPONENTS])

@@ -88,6 +88,14 @@ ANGLE_TRIPLETS: dict[str, tuple[Landmark, Landmark, Landmark]] = {
 #: All scored joints: the triplet joints plus the two axial ones.
 SCORED_JOINTS: tuple[str, ...] = (*ANGLE_TRIPLETS, "torso", "neck")
 
+#: Landmarks each scored angle is computed from, in SCORED_JOINTS order: the triplet of a limb
+#: joint; the shoulders and hips for "torso"; those and the nose for "neck".
+ANGLE_POINTS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(int(p) for p in (ANGLE_TRIPLETS[j] if j in ANGLE_TRIPLETS else
+                           (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+                           + ((L.NOSE,) if j == "neck" else ())))
+    for j in SCORED_JOINTS)
+
 #: Joint groups as shown in the UI's tolerance sliders.
 JOINT_GROUP: dict[str, str] = {
     "left_shoulder": "shoulders", "right_shoulder": "shoulders",

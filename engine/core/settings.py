@@ -100,6 +100,13 @@ class ScoreSettings:
             bad = {k: v for k, v in table.items() if not v >= 0}
             if bad:
                 raise SettingsError(f"weights and tolerances must be >= 0, got {bad}")
+        if not sum(self.weights.values()) > 0:
+            raise SettingsError("all score component weights are zero, so there is no overall score; "
+                                f"give at least one of {', '.join(COMPONENTS)} a weight above zero")
+        if not self.timing_tolerance_s >= 0:
+            raise SettingsError(f"timing_tolerance_s must be >= 0 seconds, got {self.timing_tolerance_s}")
+        if not (isinstance(self.max_moments, int) and self.max_moments >= 0):
+            raise SettingsError(f"max_moments must be a whole number >= 0, got {self.max_moments!r}")
 
 
 def load_settings(path: str | Path) -> tuple[AlignSettings, ScoreSettings]:

@@ -20,6 +20,7 @@ from engine.analysis.normalize import joint_features, normalize
 from engine.core.arrays import thin_indices
 from engine.core.body import JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
 from engine.core.settings import COMPONENTS
+from engine.present.feedback.wording import describe_moment
 
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
@@ -253,7 +254,7 @@ def timeline_figure(card: Scorecard, *, selected: int | None = None) -> go.Figur
     for i, m in enumerate(card.moments):
         color = KIND_COLORS.get(m.kind, "#7f7f7f")
         a, b = float(m.teacher_s[0]), float(max(m.teacher_s[1], m.teacher_s[0] + 0.05))
-        hover = (f"<b>#{i + 1} {m.kind}</b>: {m.detail}<br>teacher {m.teacher_s[0]:.2f}–{m.teacher_s[1]:.2f} s"
+        hover = (f"<b>#{i + 1} {m.kind}</b>: {describe_moment(m)}<br>teacher {m.teacher_s[0]:.2f}–{m.teacher_s[1]:.2f} s"
                  f" · student {m.student_s[0]:.2f}–{m.student_s[1]:.2f} s")
         fig.add_trace(go.Scatter(
             x=[a, a, b, b, a], y=[0, 104, 104, 0, 0], fill="toself", mode="lines", fillcolor=_rgba(color, 0.22),

@@ -1,7 +1,10 @@
-"""Report JSON (report_version 1, see DESIGN.md): build it, check it, write it atomically."""
+"""Report JSON (report_version 1, see DESIGN.md): build it, check it, write it atomically.
+Also the per-joint table as CSV (the dashboard's download and `compare --csv`)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -10,17 +13,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.core.arrays import thin_indices
+from engine.core.body import JOINT_GROUP
 from engine.core.files import write_text_atomic
 from engine.core.settings import COMPONENTS
+from engine.present.feedback.wording import describe_moment
 
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
-    from engine.analysis.score import Scorecard
+    from engine.analysis.score import Moment, Scorecard
     from engine.present.feedback import Feedback
 
 REPORT_VERSION = 1
 #: The warp path and the timeline are written at most this many points each (evenly thinned).
 MAX_POINTS = 1000
+#: Columns of `joint_table_csv`.
+JOINT_CSV_COLUMNS = ("joint", "group", "score", "mean_abs_error_deg", "tolerance_deg", "first_moment_student_s",
+                     "first_moment_detail")
 
 
 def _r(x: float, nd: int = 2) -> float:
@@ -31,6 +39,16 @@ def _clip_block(perf, active: tuple[float, float], frames_analyzed: int) -> dict
     return {"file": perf.source.file, "sha256": perf.source.sha256, "fps": perf.fps,
             "duration_s": _r(perf.source.duration_s, 3), "frames_analyzed": int(frames_analyzed),
             "detected_ratio": _r(perf.detected_ratio, 3), "active_s": [_r(active[0]), _r(active[1])]}
+
+
+def moment_json(m: Moment) -> dict:
+    """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), detail."""
+    return {"teacher_s": [round(m.teacher_s[0], 2), round(m.teacher_s[1], 2)],
+            "student_s": [round(m.student_s[0], 2), round(m.student_s[1], 2)],
+            "kind": m.kind, "joint": m.joint,
+            "error_deg": None if m.error_deg is None else round(m.error_deg, 1),
+            "late_s": None if m.late_s is None else round(m.late_s, 2),
+            "detail": describe_moment(m)}
 
 
 def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
@@ -51,14 +69,42 @@ def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
                                   for c in COMPONENTS},
                    "joints": {k: _r(v, 1) for k, v in card.joints.items()}},
         "timeline": [{"teacher_s": _r(ts[i]), "student_s": _r(ss[i]), "score": _r(card.timeline[i], 1)} for i in idx],
-        "moments": [m.to_json() for m in card.moments],
+        "moments": [moment_json(m) for m in card.moments],
         "feedback": {"source": feedback.source, "text": feedback.text},
     }
 
 
+def report_text(report: dict) -> str:
+    """The report as strict JSON text (indent 1): a NaN raises instead of writing 'NaN'."""
+    return json.dumps(report, indent=1, allow_nan=False)
+
+
 def write_report(report: dict, path: str | Path) -> None:
     """Write JSON atomically: a crash never leaves a partial report behind."""
-    write_text_atomic(path, json.dumps(report, indent=1, allow_nan=False))
+    write_text_atomic(path, report_text(report))
+
+
+def joint_table_csv(card: Scorecard) -> str:
+    """The per-joint table as CSV text: one row per scored joint (the student's own names), worst first.
+
+    Columns (`JOINT_CSV_COLUMNS`): joint, group, score (0..100), mean absolute angle difference
+    (degrees), the group's tolerance (degrees), and the student time (s) and words of the most
+    important form moment at that joint (empty when there is none).
+    """
+    first: dict[str, tuple[float, str]] = {}
+    for m in card.moments:  # most important first
+        if m.kind == "form" and m.joint and m.joint not in first:
+            first[m.joint] = (m.student_s[0], describe_moment(m))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(JOINT_CSV_COLUMNS)
+    for joint, value in sorted(card.joints.items(), key=lambda kv: (kv[1], kv[0])):
+        group = JOINT_GROUP[joint]
+        err = card.joint_error_deg.get(joint)
+        t, detail = first.get(joint, (None, ""))
+        w.writerow([joint, group, f"{value:.1f}", "" if err is None else f"{err:.1f}",
+                    f"{card.settings.tolerance_deg[group]:g}", "" if t is None else f"{t:.2f}", detail])
+    return out.getvalue()
 
 
 def check_report(r: dict) -> list[str]:

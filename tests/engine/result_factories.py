@@ -52,9 +52,18 @@ def make_analysis(teacher: Performance, student: Performance, path, *, offset_s:
 
 def moment(kind: str, teacher_s: tuple[float, float], student_s: tuple[float, float] | None = None, *,
            joint: str | None = None, error_deg: float | None = None, late_s: float | None = None,
-           detail: str = "something happened", severity: float = 1.0) -> Moment:
+           still_s: float | None = None, severity: float = 1.0) -> Moment:
+    """A Moment; the facts its kind needs default to a left elbow 30 degrees more bent, 0.3 s late,
+    or still for the student's span."""
+    if kind == "form":
+        joint = joint or "left_elbow"
+        error_deg = -30.0 if error_deg is None else error_deg
+    elif kind == "timing":
+        late_s = 0.3 if late_s is None else late_s
+    elif kind == "freeze" and still_s is None:
+        still_s = (student_s or teacher_s)[1] - (student_s or teacher_s)[0]
     return Moment(teacher_s=teacher_s, student_s=student_s or teacher_s, kind=kind, joint=joint,
-                  error_deg=error_deg, late_s=late_s, severity=severity, detail=detail)
+                  error_deg=error_deg, late_s=late_s, severity=severity, still_s=still_s)
 
 
 def make_card(k: int, *, fps: float = 30.0, joints: dict[str, float] | None = None,

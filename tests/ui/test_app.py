@@ -167,6 +167,25 @@ def test_sliders_rescore_without_extraction_or_dtw(page, env, expected):
     print(f"\nrescore after a slider move: weights {weights_s:.2f} s, tolerance {tolerance_s:.2f} s (AppTest run)")
 
 
+def test_all_zero_weights_warn_and_keep_the_last_scores(page):
+    page.slider(key="w_pose").set_value(100)
+    for c in COMPONENTS[1:]:
+        page.slider(key=f"w_{c}").set_value(0)
+    page.run()
+    before = overall(page)
+    page.slider(key="w_pose").set_value(0).run()
+    assert_no_problem(page)
+    warnings = " ".join(w.value for w in page.warning)
+    assert "All score weights are zero, so there is no overall score" in warnings
+    assert "last weights that gave one" in warnings
+    assert overall(page) == before and metrics(page)["Overall"].split()[0] == metrics(page)["Pose"]
+    page.slider(key="w_timing").set_value(5).run()
+    assert_no_problem(page)
+    assert "All score weights are zero" not in " ".join(w.value for w in page.warning)
+    assert overall(page) == float(metrics(page)["Timing"])   # timing alone counts now
+    page.button(key="reset").click().run()
+
+
 def test_alignment_settings_rerun_dtw_but_never_extraction(page, env):
     counts = env["counts"]
     extract_before, dtw_before = counts["extract"].n, counts["dtw"].n

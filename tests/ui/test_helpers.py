@@ -13,7 +13,7 @@ import time
 import pytest
 
 from engine.core.body import SCORED_JOINTS
-from engine.core.settings import ScoreSettings
+from engine.present.report import joint_table_csv
 from tests.engine.result_factories import make_card, moment
 from ui.exports import JOINT_CSV_COLUMNS, joints_csv
 from ui.jobs import Jobs
@@ -101,18 +101,14 @@ def test_stale_session_folders_are_swept(tmp_path):
 
 # --- exports --------------------------------------------------------------------------------
 
-def test_joint_csv_rows_worst_first_with_tolerances_and_first_moment():
-    settings = ScoreSettings(tolerance_deg={**ScoreSettings().tolerance_deg, "elbows": 22.0})
-    joints = {j: 90.0 for j in SCORED_JOINTS}
-    joints["left_elbow"] = 40.0
-    ms = [moment("timing", (1.0, 1.5), late_s=0.3),
-          moment("form", (2.0, 2.5), (1.2, 1.7), joint="left_elbow", error_deg=-35.0, detail="left elbow bent"),
-          moment("form", (4.0, 4.5), joint="left_elbow", error_deg=-20.0, detail="later, less important")]
-    rows = list(csv.DictReader(io.StringIO(joints_csv(make_card(10, joints=joints, moments=ms, settings=settings)))))
+def test_joint_csv_download_is_the_engines_table():
+    ms = [moment("form", (2.0, 2.5), (1.2, 1.7), joint="left_elbow", error_deg=-35.0)]
+    card = make_card(10, joints={**{j: 90.0 for j in SCORED_JOINTS}, "left_elbow": 40.0}, moments=ms)
+    text = joints_csv(card)
+    assert text == joint_table_csv(card)
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == JOINT_CSV_COLUMNS and len(rows) == len(SCORED_JOINTS)
-    assert rows[0] == {"joint": "left_elbow", "group": "elbows", "score": "40.0", "mean_abs_error_deg": "5.0",
-                       "tolerance_deg": "22", "first_moment_student_s": "1.20", "first_moment_detail": "left elbow bent"}
-    assert rows[1]["first_moment_student_s"] == ""
+    assert rows[0]["first_moment_detail"] == "left elbow 35 degrees more bent than the teacher"
 
 
 # --- compat ---------------------------------------------------------------------------------

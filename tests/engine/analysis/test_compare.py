@@ -20,7 +20,8 @@ from engine.core.settings import AlignSettings
 from engine.demo import make_demo
 from engine.io.encode import write_mp4
 from engine.io.video import audio, frames
-from engine.present.report import check_report
+from engine.present.feedback.wording import describe_moment
+from engine.present.report import check_report, moment_json
 from tests.conftest import REPO, footage, needs_footage
 from tests.factories import make_perf
 
@@ -54,10 +55,10 @@ def test_demo_arm_error_is_a_form_moment_on_the_left_arm(demo):
     window = tuple(truth["arm_error"]["student_s"])
     hits = [m for m in card.moments if m.kind == "form" and m.joint == "left_shoulder"
             and _overlaps(m.student_s, window)]
-    assert hits, [m.to_json() for m in card.moments]
+    assert hits, [moment_json(m) for m in card.moments]
     m = hits[0]
     assert abs(m.student_s[0] - window[0]) <= 0.3 and abs(m.student_s[1] - window[1]) <= 0.3
-    assert m.error_deg < -20 and "left arm" in m.detail and "lower" in m.detail
+    assert m.error_deg < -20 and "left arm" in describe_moment(m) and "lower" in describe_moment(m)
     assert not any(m.kind == "form" and m.joint.startswith("right_") and _overlaps(m.student_s, window)
                    for m in card.moments)
 
@@ -67,7 +68,7 @@ def test_demo_freeze_is_found(demo):
     _, truth, _, card = demo
     window = tuple(truth["freeze"]["student_s"])
     assert any(m.kind == "freeze" and _overlaps(m.student_s, window, 0.3) for m in card.moments), \
-        [m.to_json() for m in card.moments]
+        [moment_json(m) for m in card.moments]
 
 
 @pytest.mark.slow

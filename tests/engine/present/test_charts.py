@@ -12,6 +12,7 @@ from engine.analysis.normalize import joint_features, normalize
 from engine.core.body import SCORED_JOINTS
 from engine.core.settings import ScoreSettings
 from engine.present import charts
+from engine.present.feedback.wording import describe_moment
 from tests.engine.result_factories import N_JOINTS, make_analysis, make_card, make_performance, moment
 
 
@@ -146,9 +147,9 @@ def test_joint_bars_worst_first_with_tolerance_and_error():
 # --- timeline -------------------------------------------------------------------------------
 
 def test_timeline_shades_each_moment_by_kind_with_detail():
-    ms = [moment("form", (0.5, 1.0), (0.4, 0.9), joint="left_elbow", error_deg=-30.0, detail="left elbow 30 degrees"),
-          moment("timing", (1.5, 2.0), late_s=0.4, detail="late by 0.4 s"),
-          moment("form", (2.2, 2.4), joint="right_knee", error_deg=20.0, detail="right knee 20 degrees")]
+    ms = [moment("form", (0.5, 1.0), (0.4, 0.9), joint="left_elbow", error_deg=-30.0),
+          moment("timing", (1.5, 2.0), late_s=0.4),
+          moment("form", (2.2, 2.4), joint="right_knee", error_deg=20.0)]
     late = np.linspace(-0.2, 0.4, 90)
     card = make_card(90, moments=ms, late_s=late)
     fig = charts.timeline_figure(card, selected=1)
@@ -156,7 +157,7 @@ def test_timeline_shades_each_moment_by_kind_with_detail():
     assert len(spans) == 3
     for span, m in zip(spans, ms):
         assert min(span.x) == pytest.approx(m.teacher_s[0]) and max(span.x) == pytest.approx(m.teacher_s[1])
-        assert m.detail in span.text
+        assert describe_moment(m) in span.text
         assert span.fillcolor == charts._rgba(charts.KIND_COLORS[m.kind], 0.22)
     assert [s.showlegend for s in spans] == [True, True, False]   # each kind once in the legend
     assert [s.line.width for s in spans] == [0, 3, 0]             # the selected moment is outlined

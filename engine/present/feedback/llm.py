@@ -1,7 +1,6 @@
-"""Scorecard -> coaching paragraph: rule-based text, and the same facts asked of an LLM.
+"""Scorecard -> coaching paragraph by an OpenAI-compatible chat model, with safe fallbacks.
 
-`rules_feedback` always works (no network, deterministic). `llm_feedback` asks an
-OpenAI-compatible chat model for the paragraph and, whatever goes wrong (no connection, timeout,
+`llm_feedback` asks the model for the paragraph and, whatever goes wrong (no connection, timeout,
 bad key, rate limit, server error, empty answer), returns the rule-based paragraph with a
 `notice` saying in plain words what happened and what to do.
 
@@ -15,21 +14,27 @@ from __future__ import annotations
 import json
 import logging
 import math
-import numbers
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
-
-from engine.analysis.score import Moment, Scorecard, describe_timing
+from engine.analysis.score import Moment, Scorecard
 from engine.core.errors import SettingsError
-
-if TYPE_CHECKING:
-    from engine.analysis.compare import Analysis
+from engine.present.feedback.rules import (
+    N_BEST_JOINTS,
+    ComparisonFacts,
+    Feedback,
+    base_name,
+    joints_worst_first,
+    moment_time,
+    rules_feedback,
+    timing_tendency,
+    timing_tolerance,
+    usable_moments,
+)
+from engine.present.feedback.wording import describe_moment, finite, format_time
 
 logger = logging.getLogger(__name__)
 
@@ -44,32 +49,10 @@ ENV_KEY = "OPENAI_API_KEY"
 ENV_MODEL = "OPENAI_MODEL"
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_TIMEOUT = "OPENAI_TIMEOUT_S"
-
-#: Overall-score bands, highest first: (lowest score in the band, verdict words).
-SCORE_BANDS: tuple[tuple[float, str], ...] = (
-    (85.0, "very close to the teacher"),
-    (70.0, "good, with a few things to fix"),
-    (50.0, "on the way, with the outline of the routine in place but several parts to work on"),
-    (-math.inf, "still far from the teacher, so take it slower and learn it section by section"),
-)
-#: A component at or above this counts as a strength worth naming.
-STRONG_COMPONENT = 70.0
-#: Fixes named in the rule-based text, and moments / worst joints given to the LLM.
-N_FIXES = 3
+#: Moments and worst joints given to the model.
 N_PROMPT_MOMENTS = 5
 N_PROMPT_WORST_JOINTS = 4
-N_BEST_JOINTS = 2
-#: Component names as a dance teacher says them.
-COMPONENT_WORDS: dict[str, str] = {
-    "pose": "body positions", "timing": "timing", "trajectory": "floor pattern",
-    "silhouette": "shape and extension", "dynamics": "energy and accents"}
-#: Joint names in words (others: "left_knee" -> "left knee").
-JOINT_WORDS: dict[str, str] = {"neck": "head", "torso": "torso"}
-#: Fallback timing tolerance when a scorecard carries no settings, seconds.
-TIMING_TOLERANCE_S = 0.15
 
-MIRROR_NOTE = ("You danced it mirrored, which is fine when practising in front of a mirror; "
-               "the feedback names your own limbs.")
 RULES_FALLBACK = "showing the rule-based feedback."
 
 SYSTEM_PROMPT = (
@@ -82,26 +65,6 @@ SYSTEM_PROMPT = (
     "do not invent numbers, body parts or moments; a metric that is missing was not measured. "
     "Left and right are the student's own. If the student danced mirrored, say briefly that this "
     "is fine. No lists, no headings, no greeting.")
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """A coaching paragraph.
-
-    Attributes
-    ----------
-    source : "rules" or "llm"
-    text : the paragraph shown to the student
-    notice : why the LLM's answer is not shown (None when nothing went wrong)
-    """
-
-    source: str
-    text: str
-    notice: str | None = None
-
-    def to_json(self) -> dict:
-        """The report's `feedback` object (report_version 1: source and text only)."""
-        return {"source": self.source, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -134,278 +97,55 @@ class LLMConfig:
             raise SettingsError(f"max_retries must be >= 0, got {self.max_retries}.")
 
 
-@dataclass(frozen=True)
-class ComparisonFacts:
-    """What the feedback needs beyond the scorecard. Times in seconds from each file's start.
-
-    Attributes
-    ----------
-    teacher_file, student_file : display file names (base names only)
-    mirror : whether the student danced mirrored
-    sync_method : "audio", "motion" or "none"
-    sync_offset_s : teacher_s = student_s + offset_s
-    sync_confidence : 0..1
-    teacher_active_s, student_active_s : (start, end) where each dancer dances
-    compared_s : length of the compared stretch, teacher's seconds
-    """
-
-    teacher_file: str
-    student_file: str
-    mirror: bool
-    sync_method: str
-    sync_offset_s: float
-    sync_confidence: float
-    teacher_active_s: tuple[float, float]
-    student_active_s: tuple[float, float]
-    compared_s: float
-
-    @classmethod
-    def from_analysis(cls, a: Analysis) -> ComparisonFacts:
-        """Collect the facts from an `engine.analysis.compare.Analysis`."""
-        ts = a.teacher_s
-        return cls(
-            teacher_file=_base_name(a.teacher.source.file), student_file=_base_name(a.student.source.file),
-            mirror=bool(a.mirror), sync_method=str(a.sync.method), sync_offset_s=float(a.sync.offset_s),
-            sync_confidence=float(a.sync.confidence),
-            teacher_active_s=(float(a.sync.teacher_active_s[0]), float(a.sync.teacher_active_s[1])),
-            student_active_s=(float(a.sync.student_active_s[0]), float(a.sync.student_active_s[1])),
-            compared_s=float(ts[-1] - ts[0]) if ts.size else 0.0)
-
-
-# --- small formatting helpers -------------------------------------------------------------
-
-def _base_name(name: str) -> str:
-    """Last component of a path written with either separator."""
-    return re.split(r"[\\/]", str(name))[-1]
-
-
-def _finite(x: Any) -> bool:
-    """A real, finite number (numpy scalars included; None, bools and NaN are not)."""
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def format_time(t: float) -> str:
-    """Seconds -> "m:ss.s" (e.g. 4.23 -> "0:04.2", 59.97 -> "1:00.0"); negatives clamp to 0."""
-    tenths = int(round(max(float(t), 0.0) * 10)) if _finite(t) else 0
-    minutes, rest = divmod(tenths, 600)
-    return f"{minutes}:{rest // 10:02d}.{rest % 10}"
-
-
-def joint_words(joint: str) -> str:
-    """"left_knee" -> "left knee", "neck" -> "head"."""
-    return JOINT_WORDS.get(joint, joint.replace("_", " "))
-
-
-def _score_words(score: float) -> str:
-    return next(words for lo, words in SCORE_BANDS if score >= lo)
-
-
-def _and_join(items: list[str]) -> str:
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
-
-
-def _timing_tolerance(card: Scorecard) -> float:
-    settings = getattr(card, "settings", None)
-    tol = getattr(settings, "timing_tolerance_s", None)
-    return float(tol) if _finite(tol) else TIMING_TOLERANCE_S
-
-
-def _median_late(card: Scorecard) -> float | None:
-    """Median lateness over the compared pairs, seconds; None without a timing reference."""
-    late = np.asarray(card.late_s, dtype=np.float64).ravel()
-    late = late[np.isfinite(late)]
-    return float(np.median(late)) if late.size else None
-
-
-def _timing_tendency(card: Scorecard) -> tuple[str, float] | None:
-    """("late" | "early" | "on", median lateness in s), or None when timing was not measured."""
-    med = _median_late(card)
-    if med is None:
-        return None
-    tol = _timing_tolerance(card)
-    return ("late" if med > tol else "early" if med < -tol else "on"), med
-
-
-def _components(card: Scorecard) -> list[tuple[str, float]]:
-    """Measured components, best first (ties in the card's order)."""
-    items = [(name, float(v)) for name, v in card.components.items() if _finite(v)]
-    return sorted(items, key=lambda kv: -kv[1])
-
-
-def _joints(card: Scorecard) -> list[tuple[str, float]]:
-    """Scored joints, worst first (ties by name), NaNs dropped."""
-    items = [(name, float(v)) for name, v in card.joints.items() if _finite(v)]
-    return sorted(items, key=lambda kv: (kv[1], kv[0]))
-
-
-def _moment_time(m: Moment) -> str:
-    return format_time(m.student_s[0])
-
-
-def _usable_moments(card: Scorecard) -> list[Moment]:
-    """The card's moments in order, minus any whose number is missing (its detail would say "nan")."""
-    def ok(m: Moment) -> bool:
-        if m.kind == "form":
-            return _finite(m.error_deg)
-        if m.kind == "timing":
-            return _finite(m.late_s)
-        return True
-    return [m for m in card.moments if ok(m) and all(_finite(t) for t in m.student_s)]
-
-
-# --- rule-based text ----------------------------------------------------------------------
-
-def _verdict(card: Scorecard) -> str:
-    if not _finite(card.overall):
-        return "This comparison could not be scored overall."
-    return f"Your score is {card.overall:.0f} out of 100: {_score_words(card.overall)}."
-
-
-def _strengths(card: Scorecard) -> str | None:
-    # Timing has its own sentence; strengths are about form, so the two stay apart.
-    comps = [c for c in _components(card) if c[0] != "timing"]
-    joints = _joints(card)
-    strong = [c for c in comps if c[1] >= STRONG_COMPONENT][:2]
-    parts = []
-    if strong:
-        parts.append("your strongest areas were " + _and_join(
-            [f"{COMPONENT_WORDS.get(n, n)} ({v:.0f})" for n, v in strong]))
-    elif comps:
-        name, v = comps[0]
-        parts.append(f"your best area so far is {COMPONENT_WORDS.get(name, name)} ({v:.0f})")
-    best = sorted(joints, key=lambda kv: (-kv[1], kv[0]))[:N_BEST_JOINTS]
-    if best:
-        names = _and_join([joint_words(n) for n, _ in best])
-        parts.append(f"your {names} matched the teacher most closely")
-    if not parts:
-        return None
-    text = ", and ".join(parts)
-    return text[0].upper() + text[1:] + "."
-
-
-def _fixes(moments: list[Moment]) -> str:
-    items = [f"at {_moment_time(m)}, {m.detail}" for m in moments]
-    lead = {1: "Fix this first", 2: "Fix these two first"}.get(len(items), "Fix these first")
-    if len(items) > 1:
-        items[-1] = "and " + items[-1]
-    return f"{lead}: " + "; ".join(items) + "."
-
-
-def _polish(card: Scorecard) -> str:
-    joints = _joints(card)
-    head = "No single moment stood out as a mistake"
-    if not joints:
-        return head + "."
-    name, v = joints[0]
-    err = card.joint_error_deg.get(name)
-    off = f", about {err:.0f} degrees off on average" if _finite(err) else ""
-    return f"{head}; to polish, work on your {joint_words(name)} (score {v:.0f}{off})."
-
-
-def _timing_note(card: Scorecard, facts: ComparisonFacts, listed: list[Moment]) -> str | None:
-    timing = card.components.get("timing")
-    timing_moments = [m for m in _usable_moments(card) if m.kind == "timing"]
-    tendency = _timing_tendency(card)
-    if not _finite(timing) and not timing_moments:
-        if facts.sync_method == "none":
-            return "Timing against the music was not checked because sync was turned off."
-        return "Timing against the music could not be checked: the two clips could not be synced reliably."
-
-    head = f"On timing ({timing:.0f})" if _finite(timing) else "On timing"
-    if tendency is None or tendency[0] == "on":
-        body = "you were mostly with the music"
-    elif tendency[0] == "late":
-        body = f"you were mostly behind the music, by about {tendency[1]:.1f} s"
-    else:
-        body = f"you rushed ahead of the music, by about {abs(tendency[1]):.1f} s"
-    extra = next((m for m in timing_moments if m not in listed), None)
-    if extra is not None:
-        tail = f"; watch {_moment_time(extra)}, where you were {describe_timing(extra.late_s)}"
-    elif timing_moments:
-        tail = ", apart from the timing slip above"
-    else:
-        tail = ""
-    return f"{head} {body}{tail}."
-
-
-def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
-    """A short, deterministic coaching paragraph (3 to 6 sentences) from the scorecard.
-
-    Parameters
-    ----------
-    card : the scores; `card.moments` must be most important first (as `score.score` returns them)
-    facts : mirror and sync facts of the comparison
-
-    Returns
-    -------
-    Feedback
-        source "rules": verdict, strengths, the top fixes with the student's timestamps (or a
-        polish point when there are none), a timing note, and a mirror note when mirrored.
-    """
-    sentences = [_verdict(card)]
-    strengths = _strengths(card)
-    if strengths:
-        sentences.append(strengths)
-    top = _usable_moments(card)[:N_FIXES]
-    sentences.append(_fixes(top) if top else _polish(card))
-    timing = _timing_note(card, facts, top)
-    if timing:
-        sentences.append(timing)
-    if facts.mirror:
-        sentences.append(MIRROR_NOTE)
-    return Feedback(source="rules", text=" ".join(sentences))
-
 
 # --- LLM prompt -----------------------------------------------------------------------------
 
 def _num(x: Any, ndigits: int) -> float | None:
     """Rounded finite number, or None (never NaN in the prompt's JSON)."""
-    return round(float(x), ndigits) if _finite(x) else None
+    return round(float(x), ndigits) if finite(x) else None
 
 
 def _moment_facts(m: Moment) -> dict:
     out: dict[str, Any] = {"kind": m.kind, "student_time": f"{format_time(m.student_s[0])}-{format_time(m.student_s[1])}",
                            "teacher_time": f"{format_time(m.teacher_s[0])}-{format_time(m.teacher_s[1])}",
-                           "detail": m.detail}
+                           "detail": describe_moment(m)}
     if m.joint:
         out["joint"] = m.joint
-    if _finite(m.error_deg):
+    if finite(m.error_deg):
         out["error_deg"] = _num(m.error_deg, 1)
-    if _finite(m.late_s):
+    if finite(m.late_s):
         out["late_s"] = _num(m.late_s, 2)
     return out
 
 
 def _prompt_facts(card: Scorecard, facts: ComparisonFacts) -> dict:
     first_moment = {}
-    moments = _usable_moments(card)
+    moments = usable_moments(card)
     for m in moments:
         if m.kind == "form" and m.joint and m.joint not in first_moment:
-            first_moment[m.joint] = _moment_time(m)
+            first_moment[m.joint] = moment_time(m)
     worst = []
-    for name, v in _joints(card)[:N_PROMPT_WORST_JOINTS]:
+    for name, v in joints_worst_first(card)[:N_PROMPT_WORST_JOINTS]:
         entry: dict[str, Any] = {"joint": name, "score": _num(v, 1),
                                  "mean_error_deg": _num(card.joint_error_deg.get(name), 1)}
         if name in first_moment:
             entry["worst_moment_at"] = first_moment[name]
         worst.append(entry)
-    tendency = _timing_tendency(card)
+    tendency = timing_tendency(card)
     timing = None
-    if tendency is not None or _finite(card.components.get("timing")):
+    if tendency is not None or finite(card.components.get("timing")):
         timing = {"score": _num(card.components.get("timing"), 1),
                   "tendency": None if tendency is None else {"late": "late", "early": "early",
                                                              "on": "on time"}[tendency[0]],
                   "median_late_s": None if tendency is None else _num(tendency[1], 2),
-                  "tolerance_s": _num(_timing_tolerance(card), 2)}
+                  "tolerance_s": _num(timing_tolerance(card), 2)}
     return {
-        "clips": {"teacher": _base_name(facts.teacher_file), "student": _base_name(facts.student_file)},
+        "clips": {"teacher": base_name(facts.teacher_file), "student": base_name(facts.student_file)},
         "overall": _num(card.overall, 1),
         "components": {name: _num(v, 1) for name, v in card.components.items()},
         "worst_joints": worst,
         "best_joints": [{"joint": n, "score": _num(v, 1)}
-                        for n, v in sorted(_joints(card), key=lambda kv: (-kv[1], kv[0]))[:N_BEST_JOINTS]],
+                        for n, v in sorted(joints_worst_first(card), key=lambda kv: (-kv[1], kv[0]))[:N_BEST_JOINTS]],
         "moments": [_moment_facts(m) for m in moments[:N_PROMPT_MOMENTS]],
         "timing": timing,
         "mirror": bool(facts.mirror),

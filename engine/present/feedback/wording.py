@@ -1,0 +1,123 @@
+"""Words for the facts of a comparison: times, joints, moments, sync.
+
+The analysis layer gives numbers (`Moment` holds joint, signed error, lateness, duration); every
+sentence a student reads about them is written here, so the report JSON, the charts, the CLI,
+the coaching paragraph and the downloads all say the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.analysis.compare import Analysis
+    from engine.analysis.score import Moment
+
+#: Joint names in words (others: "left_knee" -> "left knee").
+JOINT_WORDS: dict[str, str] = {"neck": "head", "torso": "torso"}
+#: Component names as a dance teacher says them.
+COMPONENT_WORDS: dict[str, str] = {
+    "pose": "body positions", "timing": "timing", "trajectory": "floor pattern",
+    "silhouette": "shape and extension", "dynamics": "energy and accents"}
+
+
+def finite(x: Any) -> bool:
+    """A real, finite number (numpy scalars included; None, bools and NaN are not)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def format_time(t: float) -> str:
+    """Seconds -> "m:ss.s" (e.g. 4.23 -> "0:04.2", 59.97 -> "1:00.0"); negatives clamp to 0."""
+    tenths = int(round(max(float(t), 0.0) * 10)) if finite(t) else 0
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes}:{rest // 10:02d}.{rest % 10}"
+
+
+def joint_words(joint: str) -> str:
+    """"left_knee" -> "left knee", "neck" -> "head"."""
+    return JOINT_WORDS.get(joint, joint.replace("_", " "))
+
+
+def and_join(items: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b, and c"; two items joined by "and"."""
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def _side_part(joint: str) -> tuple[str, str]:
+    side, _, part = joint.partition("_")
+    return (side, part) if part else ("", side)
+
+
+def describe_form(joint: str, error_deg: float) -> str:
+    """A signed angle difference at a joint in words.
+
+    Parameters
+    ----------
+    joint : the student's own joint, e.g. "left_shoulder"
+    error_deg : student angle minus teacher angle, degrees
+
+    Returns
+    -------
+    str
+        e.g. "left arm 34 degrees lower than the teacher".
+    """
+    side, part = _side_part(joint)
+    deg = f"{abs(error_deg):.0f} degrees"
+    more = error_deg > 0
+    if part == "shoulder":
+        return f"{side} arm {deg} {'higher' if more else 'lower'} than the teacher"
+    if part in ("elbow", "knee", "wrist"):
+        return f"{side} {part} {deg} {'straighter' if more else 'more bent'} than the teacher"
+    if part == "hip":
+        return f"{side} hip {deg} {'more open' if more else 'more folded'} than the teacher"
+    if part == "ankle":
+        return f"{side} foot {deg} {'more pointed' if more else 'more flexed'} than the teacher"
+    if part == "torso":
+        return f"torso leaning {deg} {'more' if more else 'less'} than the teacher"
+    if part == "neck":
+        return f"head tilted {deg} {'more' if more else 'less'} than the teacher"
+    return f"{joint} off by {deg}"
+
+
+def describe_timing(late_s: float) -> str:
+    """Lateness in seconds (negative: early) -> "late by 0.3 s" / "early by 0.3 s"."""
+    return f"{'late' if late_s > 0 else 'early'} by {abs(late_s):.1f} s"
+
+
+def describe_moment(m: Moment) -> str:
+    """What happened in a moment, in words (the report's `detail`).
+
+    Examples: "left arm 34 degrees lower than the teacher", "left elbow off by up to 40 degrees,
+    both ways", "late by 0.4 s (at worst) against the music", "stood still for 1.2 s while the
+    teacher kept moving".
+    """
+    if m.kind == "form":
+        if m.both_ways:
+            return f"{m.joint.replace('_', ' ')} off by up to {m.peak_deg:.0f} degrees, both ways"
+        return describe_form(m.joint, m.error_deg)
+    if m.kind == "timing":
+        return f"{describe_timing(m.late_s)} (at worst) against the music"
+    if m.kind == "freeze":
+        return f"stood still for {m.still_s:.1f} s while the teacher kept moving"
+    raise ValueError(f"no words for a moment of kind {m.kind!r}")
+
+
+def moment_label(i: int, m: Moment) -> str:
+    """One line naming moment number i (0-based) by its student time, kind and detail."""
+    return f"#{i + 1} at {format_time(m.student_s[0])} (student) — {m.kind}: {describe_moment(m)}"
+
+
+def describe_alignment(a: Analysis) -> str:
+    """How the clips were lined up, as one sentence: sync method and offset, mirroring."""
+    s = a.sync
+    if a.timing_reference:
+        sync_words = (f"synced by {s.method} (confidence {s.confidence:.2f}): the same moment comes "
+                      f"{abs(s.offset_s):.2f} s {'later' if s.offset_s < 0 else 'earlier'} in the student's clip")
+    else:
+        sync_words = "not synced in time (timing is not scored)"
+    return (f"Clips {sync_words}; {'mirrored' if a.mirror else 'not mirrored'} "
+            f"(confidence {a.mirror_confidence:.2f}).")

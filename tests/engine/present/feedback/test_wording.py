@@ -1,0 +1,107 @@
+"""Tests for engine.present.feedback.wording: times, joints, moments and sync in words."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from engine.analysis.score import Moment
+from engine.present.feedback import describe_moment, format_time, moment_label
+from engine.present.feedback.wording import (
+    and_join,
+    describe_alignment,
+    describe_form,
+    describe_timing,
+    joint_words,
+)
+
+
+@pytest.mark.parametrize("t, expected", [
+    (0.0, "0:00.0"), (4.23, "0:04.2"), (4.26, "0:04.3"), (59.97, "1:00.0"), (83.4, "1:23.4"),
+    (600.0, "10:00.0"), (-0.3, "0:00.0"), (float("nan"), "0:00.0")])
+def test_format_time(t, expected):
+    assert format_time(t) == expected
+
+
+@pytest.mark.parametrize("joint, words", [("left_knee", "left knee"), ("neck", "head"), ("torso", "torso")])
+def test_joint_words(joint, words):
+    assert joint_words(joint) == words
+
+
+@pytest.mark.parametrize("items, text", [([], ""), (["a"], "a"), (["a", "b"], "a and b"),
+                                         (["a", "b", "c"], "a, b, and c")])
+def test_and_join(items, text):
+    assert and_join(items) == text
+
+
+@pytest.mark.parametrize("joint, error_deg, words", [
+    ("left_shoulder", -34.4, "left arm 34 degrees lower than the teacher"),
+    ("right_shoulder", 20.0, "right arm 20 degrees higher than the teacher"),
+    ("left_elbow", -35.0, "left elbow 35 degrees more bent than the teacher"),
+    ("right_knee", 22.0, "right knee 22 degrees straighter than the teacher"),
+    ("left_wrist", 40.6, "left wrist 41 degrees straighter than the teacher"),
+    ("right_hip", 12.0, "right hip 12 degrees more open than the teacher"),
+    ("left_hip", -12.0, "left hip 12 degrees more folded than the teacher"),
+    ("right_ankle", 30.0, "right foot 30 degrees more pointed than the teacher"),
+    ("left_ankle", -30.0, "left foot 30 degrees more flexed than the teacher"),
+    ("torso", 15.0, "torso leaning 15 degrees more than the teacher"),
+    ("torso", -15.0, "torso leaning 15 degrees less than the teacher"),
+    ("neck", 25.0, "head tilted 25 degrees more than the teacher"),
+    ("tail", 9.0, "tail off by 9 degrees"),
+])
+def test_describe_form(joint, error_deg, words):
+    assert describe_form(joint, error_deg) == words
+
+
+@pytest.mark.parametrize("late_s, words", [(0.42, "late by 0.4 s"), (-0.5, "early by 0.5 s"),
+                                           (0.0, "early by 0.0 s")])
+def test_describe_timing(late_s, words):
+    assert describe_timing(late_s) == words
+
+
+SPAN = {"teacher_s": (3.6, 4.4), "student_s": (3.1, 3.9), "severity": 1.0}
+
+
+@pytest.mark.parametrize("moment, words", [
+    (Moment(**SPAN, kind="form", joint="left_shoulder", error_deg=-34.0, late_s=None, peak_deg=40.0),
+     "left arm 34 degrees lower than the teacher"),
+    (Moment(**SPAN, kind="form", joint="right_elbow", error_deg=3.0, late_s=None, peak_deg=41.6, both_ways=True),
+     "right elbow off by up to 42 degrees, both ways"),
+    (Moment(**SPAN, kind="timing", joint=None, error_deg=None, late_s=-0.46),
+     "early by 0.5 s (at worst) against the music"),
+    (Moment(**SPAN, kind="freeze", joint=None, error_deg=None, late_s=None, still_s=1.25),
+     "stood still for 1.2 s while the teacher kept moving"),
+], ids=["form", "form-both-ways", "timing", "freeze"])
+def test_describe_moment(moment, words):
+    assert describe_moment(moment) == words
+
+
+def test_moment_label_names_number_student_time_kind_and_words():
+    m = Moment(**SPAN, kind="timing", joint=None, error_deg=None, late_s=0.3)
+    assert moment_label(1, m) == "#2 at 0:03.1 (student) — timing: late by 0.3 s (at worst) against the music"
+
+
+@pytest.mark.parametrize("kind, missing", [("form", "joint, error_deg"), ("timing", "late_s"),
+                                           ("freeze", "still_s")])
+def test_a_moment_without_its_facts_is_refused(kind, missing):
+    with pytest.raises(ValueError, match=f"a {kind} moment needs {missing}"):
+        Moment(**SPAN, kind=kind, joint=None, error_deg=None, late_s=None)
+
+
+def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=True, mirror=False):
+    return SimpleNamespace(sync=SimpleNamespace(method=method, offset_s=offset_s, confidence=confidence),
+                           timing_reference=timing_reference, mirror=mirror, mirror_confidence=0.75)
+
+
+@pytest.mark.parametrize("a, words", [
+    (_analysis(), ("Clips synced by audio (confidence 0.90): the same moment comes 0.81 s earlier in the "
+                   "student's clip; not mirrored (confidence 0.75).")),
+    (_analysis(method="motion", offset_s=-1.2, mirror=True),
+     ("Clips synced by motion (confidence 0.90): the same moment comes 1.20 s later in the student's clip; "
+      "mirrored (confidence 0.75).")),
+    (_analysis(method="none", timing_reference=False),
+     "Clips not synced in time (timing is not scored); not mirrored (confidence 0.75)."),
+])
+def test_describe_alignment(a, words):
+    assert describe_alignment(a) == words
