@@ -7,14 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.analysis.metrics import joint_angles
-from engine.analysis.score import (
-    ANGLE_POINTS,
-    POSE_HALF_DEG,
-    falloff,
-    joint_tables,
-    student_joint,
-)
-from engine.core.body import JOINT_GROUP, N_LANDMARKS, SCORED_JOINTS
+from engine.analysis.score import POSE_HALF_DEG, falloff, joint_tables, student_joint
+from engine.core.body import ANGLE_POINTS, JOINT_GROUP, N_LANDMARKS, SCORED_JOINTS
 from engine.core.settings import ScoreSettings
 from engine.live.reference import LiveReference
 from engine.live.visibility import seen
