@@ -25,24 +25,24 @@ import os
 import statistics
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from engine.analysis.compare import Analysis
+from engine.analysis.compare import Analysis, analyze_against_reference
 from engine.analysis.score import score
-from engine.core.errors import EngineError
+from engine.core.errors import CacheError, EngineError
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession
+from engine.present.charts import live_score_figure
 from ui.job_view import run_job, run_page, shared_jobs
 from ui.live_view import (
     IceConfigError,
     SessionSlot,
-    live_score_figure,
     rtc_configuration,
     score_text,
     status_text,
@@ -54,7 +54,6 @@ from ui.references import (
     SAMPLE_KEY,
     Attempt,
     Reference,
-    analyze_attempt,
     cached_references,
     clip_at,
     sample_clips,
@@ -189,11 +188,11 @@ def prepare_reference(ref: Reference, slot) -> LiveReference | None:
                 return None
     try:
         return live_reference(str(cache_file), ref.sha256, None if ref.video is None else str(ref.video), ref.name)
+    except CacheError as exc:  # store.load: an unreadable cache file
+        slot.error(f"The poses stored for {ref.name} cannot be read ({exc.__cause__ or exc}). Upload the clip again "
+                   "or choose another reference.", icon=":material/error:")
     except EngineError as exc:
         slot.error(str(exc), icon=":material/error:")
-    except ValueError as exc:  # store.load: an unreadable cache file
-        slot.error(f"The poses stored for {ref.name} cannot be read ({exc}). Upload the clip again or choose another "
-                   "reference.", icon=":material/error:")
     return None
 
 
@@ -214,8 +213,7 @@ def extract(ref: Reference, slot) -> bool:
 @st.cache_resource(max_entries=4, show_spinner="Preparing the reference…")
 def live_reference(cache_file: str, sha256: str, video: str | None, name: str) -> LiveReference:
     """A reference's poses and display frames, shared by every session practising against it."""
-    perf = store.load(cache_file, sha256=sha256)
-    perf = replace(perf, source=replace(perf.source, file=name))
+    perf = store.load(cache_file, sha256=sha256, display_name=name)
     return LiveReference.from_performance(perf, video, display_height=DISPLAY_HEIGHT)
 
 
@@ -351,7 +349,9 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         if akey in ss["failed"]:
             st.error(ss["failed"][akey], icon=":material/error:")
             return
-        job = shared_jobs().submit(akey, analyze_attempt, ref, attempt.clip, settings=align, cache_dir=DIRS.cache,
+        job = shared_jobs().submit(akey, analyze_against_reference, ref.video, attempt.clip.path,
+                                   teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
+                                   student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
                                    extract_settings=EXTRACT_SETTINGS)
         a = run_job(job, None, "Comparing your attempt with the reference…", "comparing your attempt",
                     stored_names(clips))

@@ -1,5 +1,6 @@
 """Plumbing of the Live practice page that needs no Streamlit: the stream's frame hand-over, the
-ICE servers, and what the page draws from a session's `LiveState`.
+ICE servers, and the texts the page writes from a session's `LiveState` (its chart is
+`engine.present.charts.live_score_figure`).
 
 Frames reach `SessionSlot.callback` on streamlit-webrtc's worker thread, never on the script
 thread, so nothing here calls `st.*`; the page reads `PracticeSession.state()` from a fragment.
@@ -11,12 +12,10 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import av
-import numpy as np
-import plotly.graph_objects as go
 
 from engine.present.charts import joint_label
 
@@ -30,9 +29,6 @@ ENV_STUN_URLS = "DANCE_STUN_URLS"
 ENV_TURN_URLS = "DANCE_TURN_URL"
 ENV_TURN_USERNAME = "DANCE_TURN_USERNAME"
 ENV_TURN_CREDENTIAL = "DANCE_TURN_CREDENTIAL"
-#: The rolling chart shows this much of the reference's time, seconds.
-CHART_WINDOW_S = 20.0
-SCORE_COLOR = "#d62728"
 
 
 class IceConfigError(ValueError):
@@ -161,29 +157,3 @@ def status_text(state: LiveState) -> str:
 
 def worst_joint_text(joint: str | None) -> str | None:
     return None if joint is None else f"Furthest from the reference now: **{joint_label(joint)}**"
-
-
-def live_score_figure(history: Sequence[tuple[float, float]], *, duration_s: float | None = None,
-                      window_s: float = CHART_WINDOW_S) -> go.Figure:
-    """The rolling live-score chart: score (0..100) against reference time, the last `window_s`.
-
-    Parameters
-    ----------
-    history : (reference time s, score) pairs, oldest first
-    duration_s : the reference's end, seconds: a shorter reference is shown whole
-    window_s : the span shown, seconds
-    """
-    t = np.array([h[0] for h in history], dtype=float)
-    s = np.array([h[1] for h in history], dtype=float)
-    end = float(t[-1]) if t.size else 0.0
-    x1 = max(end, window_s) if duration_s is None else max(end, min(window_s, duration_s))
-    x0 = max(0.0, x1 - window_s)
-    keep = t >= x0
-    fig = go.Figure(go.Scatter(x=t[keep], y=s[keep], mode="lines", line={"color": SCORE_COLOR, "width": 3},
-                               fill="tozeroy", fillcolor="rgba(214, 39, 40, 0.12)",
-                               hovertemplate="%{x:.1f} s: %{y:.0f}<extra></extra>"))
-    fig.update_layout(title={"text": "Live score over the reference's time", "font": {"size": 14}}, height=240,
-                      margin={"l": 40, "r": 10, "t": 40, "b": 35}, showlegend=False, template="plotly_white",
-                      xaxis={"title": "reference time (s)", "range": [x0, x1]},
-                      yaxis={"title": "score", "range": [0, 100]})
-    return fig

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from engine.core.settings import ExtractSettings
 from engine.io import store
-from engine.io.pose import model_name
 
 EXTRACT_SETTINGS = ExtractSettings()
 #: The pose cache key part both pages use (extraction jobs are shared across pages by it).
-FINGERPRINT = EXTRACT_SETTINGS.fingerprint(model_name(EXTRACT_SETTINGS.model_complexity))
+FINGERPRINT = store.fingerprint(EXTRACT_SETTINGS)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A practice reference is either the sample teacher or any video already analyzed 
 per video in the pose cache, `engine.io.store.list_entries`). The cache keeps poses, not videos:
 a reference's video is looked up by its content hash among the sample clips and the stored
 uploads (`<uploads>/<folder>/<sha256>.<ext>`); when it is gone, the reference still works from
-its poses alone (a skeleton instead of the video beside the camera).
+its poses alone (a skeleton instead of the video beside the camera, and the comparison from its
+cached poses: `engine.analysis.compare.analyze_against_reference`).
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from engine.analysis.compare import Analysis, analyze, analyze_performances
-from engine.core.errors import CacheError
-from engine.core.settings import AlignSettings, ExtractSettings
 from engine.demo import make_demo
 from engine.io import extract as extract_module
-from engine.io import store
-from engine.io.extract import Progress
 from engine.io.store import CacheEntry
 from engine.io.video import probe
 from ui.job_view import collect, shared_jobs, wait
@@ -151,31 +147,3 @@ def sample_clips(samples_dir: Path, slot) -> dict[str, Clip] | None:
                 return None
         shared_jobs().forget(job.key)
     return {r: clip_at(p, SAMPLE_NAMES[r]) for r, p in paths.items()}
-
-
-def analyze_attempt(reference: Reference, attempt: Clip, *, settings: AlignSettings, cache_dir: Path,
-                    extract_settings: ExtractSettings, progress: Progress | None = None) -> Analysis:
-    """A recorded practice attempt (the student) against its reference (the teacher), as on the
-    Compare page: from both videos when the reference's is still on disk, else from its cached poses.
-
-    Raises EngineError (e.g. NoPersonError, ClipTooShortError, CompareError) with the user's message.
-    """
-    if reference.video is not None and reference.video.is_file():
-        return analyze(reference.video, attempt.path, settings=settings, cache_dir=cache_dir,
-                       extract_settings=extract_settings, teacher_name=reference.name, student_name=attempt.name,
-                       progress=progress)
-    if reference.cache_file is None:
-        raise CacheError(f"{reference.name}: neither the video nor its poses are stored any more; choose another "
-                         "reference.")
-    try:
-        teacher = store.load(reference.cache_file, sha256=reference.sha256)
-        teacher = replace(teacher, source=replace(teacher.source, file=reference.name))
-    except ValueError as exc:
-        raise CacheError(f"{reference.name}: its cached poses cannot be read ({exc}) and the video is gone; "
-                         "choose another reference.") from exc
-    student = store.load_or_extract(attempt.path, cache_dir=cache_dir, settings=extract_settings,
-                                    display_name=attempt.name,
-                                    progress=None if progress is None else lambda f, m: progress(0.9 * f, m))
-    if progress is not None:
-        progress(0.92, "aligning your attempt with the reference")
-    return analyze_performances(teacher, student, settings=settings)

@@ -1,7 +1,9 @@
 """The expensive half of a comparison: load both clips, sync, normalize, align, measure per pair.
 
 `analyze` -> `Analysis` holds everything that does not depend on weights or tolerances, so the
-dashboard rescores (`score.score`) without re-extracting and without rerunning DTW.
+dashboard rescores (`score.score`) without re-extracting and without rerunning DTW, and draws its
+charts from it without recomputing anything (`Analysis.cost_grid` for the warp path).
+`analyze_against_reference` compares with a reference whose video may be gone (cached poses only).
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import metrics
-from engine.analysis.align import Alignment, dtw
+from engine.analysis.align import Alignment, cost_matrix, dtw
 from engine.analysis.clean import clean
 from engine.analysis.normalize import choose_mirror, joint_features, normalize
 from engine.analysis.sync import SyncResult, motion_energy, motion_signature, sync
+from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
-from engine.core.errors import CompareError
+from engine.core.errors import CacheError, CompareError
 from engine.core.performance import Performance
 from engine.core.progress import Progress
 from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
-from engine.io.store import DEFAULT_CACHE_DIR, load_or_extract
+from engine.io.store import DEFAULT_CACHE_DIR, load, load_or_extract
 from engine.io.video import audio
 
 #: Audio sample rate used for sync, Hz.
@@ -36,6 +39,42 @@ MIN_OVERLAP_S = 1.0
 MAX_LENGTH_RATIO = 4.0
 #: Silhouettes are compared on every this-many path pairs (and interpolated between).
 SILHOUETTE_STRIDE = 2
+#: Frames per axis of the pose-distance grid kept for the warp-path chart (browsers stay fast).
+COST_GRID_SIDE = 240
+
+
+@dataclass(frozen=True, eq=False)
+class CostGrid:
+    """The local pose distance between teacher and student frames over the aligned span, thinned.
+
+    Attributes
+    ----------
+    teacher_frames : (P,) increasing frame indices into the cleaned teacher track, P <= side
+    student_frames : (Q,) the same for the student
+    cost : (P, Q) float64 Euclidean distance of the 12 core joints' normalized positions (unit
+        weights), torso lengths: `align.cost_matrix` of the sampled frames
+    """
+
+    teacher_frames: np.ndarray
+    student_frames: np.ndarray
+    cost: np.ndarray
+
+
+def cost_grid(teacher_norm: np.ndarray, student_norm: np.ndarray, path: np.ndarray, *,
+              side: int = COST_GRID_SIDE) -> CostGrid:
+    """Sample at most `side` frames per axis of the span `path` covers and measure their distances.
+
+    Parameters
+    ----------
+    teacher_norm (N, 33, 4), student_norm (M, 33, 4) : whole normalized tracks (`normalize.normalize`)
+    path : (K, 2) (teacher frame, student frame) indices
+    """
+    t_idx = np.arange(int(path[:, 0].min()), int(path[:, 0].max()) + 1)
+    s_idx = np.arange(int(path[:, 1].min()), int(path[:, 1].max()) + 1)
+    t_idx = t_idx[thin_indices(t_idx.size, side)]
+    s_idx = s_idx[thin_indices(s_idx.size, side)]
+    cost = cost_matrix(joint_features(teacher_norm[t_idx]), joint_features(student_norm[s_idx]))
+    return CostGrid(teacher_frames=t_idx, student_frames=s_idx, cost=cost)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +91,7 @@ class Analysis:
     sync : offset and active ranges
     mirror, mirror_confidence : whether the student danced mirrored, and how sure (0..1)
     alignment : DTW path and cost
+    cost_grid : local pose distance over the aligned span, thinned for the warp-path chart
     teacher_angles (N, J), student_angles (M, J) : joint angles, degrees, SCORED_JOINTS order
     angle_error : (K, J) signed student - teacher angle per aligned pair, degrees
     trajectory, silhouette, dynamics : (K,) per-pair component scores 0..100 (NaN = unknown)
@@ -65,6 +105,7 @@ class Analysis:
     mirror: bool
     mirror_confidence: float
     alignment: Alignment
+    cost_grid: CostGrid
     teacher_angles: np.ndarray
     student_angles: np.ndarray
     angle_error: np.ndarray
@@ -176,7 +217,7 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
     dyn, dyn_summary = metrics.dynamics_scores(t_energy, s_energy, path, fps)
     return Analysis(
         teacher=teacher, student=student, sync=s, mirror=bool(mirror), mirror_confidence=float(mirror_conf),
-        alignment=alignment, teacher_angles=t_angles, student_angles=s_angles,
+        alignment=alignment, cost_grid=cost_grid(t_norm, s_norm, path), teacher_angles=t_angles, student_angles=s_angles,
         angle_error=metrics.angle_errors(t_angles, s_angles, path),
         trajectory=metrics.trajectory_scores(
             teacher.hip_xy, student.hip_xy, path, fps=fps, mirror=mirror,
@@ -256,3 +297,45 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
     if progress is not None:
         progress(1.0, "compared")
     return result
+
+
+def analyze_against_reference(teacher_video: str | Path | None, student_path: str | Path, *,
+                              teacher_cache_file: str | Path | None = None, teacher_sha256: str | None = None,
+                              teacher_name: str | None = None, student_name: str | None = None,
+                              settings: AlignSettings = AlignSettings(), cache_dir: str | Path = DEFAULT_CACHE_DIR,
+                              extract_settings: ExtractSettings = ExtractSettings(),
+                              progress: Progress | None = None) -> Analysis:
+    """Compare a student clip with a reference: from both videos when the reference's video is on
+    disk (as `analyze`), else from the reference's cached poses (no audio sync then).
+
+    Parameters
+    ----------
+    teacher_video : the reference's video, or None when it is no longer stored
+    teacher_cache_file, teacher_sha256 : the reference's pose cache file and content hash,
+        used when its video is missing
+    teacher_name, student_name : file names to show
+
+    Raises
+    ------
+    CacheError
+        Neither the reference's video nor readable cached poses exist (the message says to
+        choose another reference). Also any `analyze` error.
+    """
+    name = teacher_name or (Path(teacher_video).name if teacher_video is not None else "the reference")
+    if teacher_video is not None and Path(teacher_video).is_file():
+        return analyze(teacher_video, student_path, settings=settings, cache_dir=cache_dir,
+                       extract_settings=extract_settings, teacher_name=teacher_name, student_name=student_name,
+                       progress=progress)
+    if teacher_cache_file is None:
+        raise CacheError(f"{name}: neither the video nor its poses are stored any more; choose another reference.")
+    try:
+        teacher = load(teacher_cache_file, sha256=teacher_sha256, display_name=name)
+    except CacheError as exc:
+        raise CacheError(f"{name}: its cached poses cannot be read ({exc.__cause__ or exc}) and the video is gone; "
+                         "choose another reference.") from exc
+    student = load_or_extract(student_path, cache_dir=cache_dir, settings=extract_settings,
+                              display_name=student_name,
+                              progress=None if progress is None else lambda f, m: progress(0.9 * f, m))
+    if progress is not None:
+        progress(0.92, "aligning your attempt with the reference")
+    return analyze_performances(teacher, student, settings=settings)

@@ -20,7 +20,7 @@ class NoPersonError(EngineError):
 
 
 class CacheError(EngineError):
-    """The cache directory cannot be used (not writable, disk full)."""
+    """The cache cannot be used: folder not writable, disk full, or a cache file unreadable."""
 
 
 class CompareError(EngineError):

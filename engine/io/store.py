@@ -9,6 +9,7 @@ A cache file that is corrupt, truncated or of another schema is never trusted: i
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,13 @@ from engine.io.pose import model_name
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "cache"
 _ARRAYS = ("image", "world", "mask", "hip_xy", "t", "detected")
+
+logger = logging.getLogger(__name__)
+
+
+def fingerprint(settings: ExtractSettings = ExtractSettings()) -> str:
+    """The extractor fingerprint of `settings` with the current pose model: part of every cache key."""
+    return settings.fingerprint(model_name(settings.model_complexity))
 
 
 def cache_path(cache_dir: str | Path, sha256: str, fingerprint: str) -> Path:
@@ -130,38 +138,47 @@ def save(perf: Performance, path: str | Path) -> None:
 
 
 def load(path: str | Path, *, sha256: str | None = None, fingerprint: str | None = None,
-         masks: bool = True) -> Performance:
+         masks: bool = True, display_name: str | None = None) -> Performance:
     """Read a cache file and validate it completely.
 
     With ``masks=False`` the mask dataset's shape is checked but not read, and the result's
     `mask` is empty, shape (N, 0, 0): for callers that only need the landmarks (16 KB a frame
-    less memory).
+    less memory). `display_name` replaces the file name recorded in the cache.
 
     Raises
     ------
-    ValueError
-        The file is unreadable, truncated, of another schema, or does not match the key.
+    CacheError
+        The file is unreadable, truncated, of another schema, or does not match the key; the
+        message names the file and the reason.
     """
     try:
-        with h5py.File(path, "r") as f:
-            a = dict(f.attrs)
-            if int(a.get("schema_version", -1)) != CACHE_SCHEMA_VERSION:
-                raise ValueError(f"schema {a.get('schema_version')} != {CACHE_SCHEMA_VERSION}")
-            if sha256 is not None and a.get("sha256") != sha256:
-                raise ValueError("sha256 does not match")
-            if fingerprint is not None and a.get("fingerprint") != fingerprint:
-                raise ValueError("fingerprint does not match")
-            arrays = {k: f[k][()] for k in _ARRAYS if k != "mask"}
-            n = int(a["n_frames"])
-            if masks:
-                arrays["mask"] = f["mask"][()]
-            elif len(f["mask"].shape) != 3 or f["mask"].shape[0] != n:
-                raise ValueError(f"mask dataset of shape {f['mask'].shape} for {n} frames")
-            else:
-                arrays["mask"] = np.zeros((n, 0, 0), np.uint8)
-    except (OSError, KeyError, TypeError) as exc:  # h5py raises OSError for truncated/corrupt files
-        raise ValueError(f"unreadable cache file: {exc}") from exc
-    if arrays["t"].shape[0] != int(a["n_frames"]):
+        perf = _read(Path(path), sha256=sha256, fingerprint=fingerprint, masks=masks)
+    except (OSError, KeyError, TypeError, ValueError) as exc:  # h5py: OSError for truncated/corrupt files
+        raise CacheError(f"The cache file {Path(path).name} cannot be read ({exc}).") from exc
+    if display_name is not None:
+        perf = replace(perf, source=replace(perf.source, file=display_name))
+    return perf
+
+
+def _read(path: Path, *, sha256: str | None, fingerprint: str | None, masks: bool) -> Performance:
+    """`load` without the error translation: OSError, KeyError, TypeError or ValueError."""
+    with h5py.File(path, "r") as f:
+        a = dict(f.attrs)
+        if int(a.get("schema_version", -1)) != CACHE_SCHEMA_VERSION:
+            raise ValueError(f"schema {a.get('schema_version')} != {CACHE_SCHEMA_VERSION}")
+        if sha256 is not None and a.get("sha256") != sha256:
+            raise ValueError("sha256 does not match")
+        if fingerprint is not None and a.get("fingerprint") != fingerprint:
+            raise ValueError("fingerprint does not match")
+        arrays = {k: f[k][()] for k in _ARRAYS if k != "mask"}
+        n = int(a["n_frames"])
+        if masks:
+            arrays["mask"] = f["mask"][()]
+        elif len(f["mask"].shape) != 3 or f["mask"].shape[0] != n:
+            raise ValueError(f"mask dataset of shape {f['mask'].shape} for {n} frames")
+        else:
+            arrays["mask"] = np.zeros((n, 0, 0), np.uint8)
+    if arrays["t"].shape[0] != n:
         raise ValueError("frame count does not match")
     source = SourceInfo(file=str(a["file"]), sha256=str(a["sha256"]), source_fps=float(a["source_fps"]),
                         width=int(a["width"]), height=int(a["height"]), rotation=int(a["rotation"]),
@@ -193,17 +210,17 @@ def load_or_extract(path: str | Path, *, cache_dir: str | Path = DEFAULT_CACHE_D
     if not path.is_file():
         raise VideoError(f"{name}: no such file.")
     sha = sha256_file(path)
-    fp = settings.fingerprint(model_name(settings.model_complexity))
+    fp = fingerprint(settings)
     target = cache_path(cache_dir, sha, fp)
     if target.is_file():
         try:
-            perf = load(target, sha256=sha, fingerprint=fp, masks=masks)
-        except ValueError:
-            pass  # corrupt / truncated / old schema: never trusted, re-extracted below
+            perf = load(target, sha256=sha, fingerprint=fp, masks=masks, display_name=name)
+        except CacheError as exc:  # corrupt / truncated / old schema: never trusted, re-extracted below
+            logger.warning("re-extracting %s: cache file unreadable (%s)", name, exc.__cause__ or exc)
         else:
             if progress is not None:
                 progress(1.0, f"{name}: loaded from cache")
-            return replace(perf, source=replace(perf.source, file=name))
+            return perf
     try:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -216,7 +233,7 @@ def load_or_extract(path: str | Path, *, cache_dir: str | Path = DEFAULT_CACHE_D
     finally:
         writer.abort()
     # Read back: the masks were streamed to disk, never held in memory during extraction.
-    return replace(load(target, sha256=sha, fingerprint=fp, masks=masks), source=replace(perf.source, file=name))
+    return load(target, sha256=sha, fingerprint=fp, masks=masks, display_name=name)
 
 
 @dataclass(frozen=True)

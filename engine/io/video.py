@@ -1,4 +1,5 @@
-"""Probe and decode videos with PyAV: upright RGB frames at the analysis rate, and mono audio.
+"""Probe and decode videos with PyAV: upright RGB frames at the analysis rate (or resized for
+display, `display_frames`), and mono audio.
 
 Time convention: every time here is seconds from the start of the file, on one clock for video
 and audio. It is ``pts * time_base - file_start``, where ``file_start`` is the container's start
@@ -21,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from engine.core.errors import VideoError
@@ -157,6 +159,47 @@ def output_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
     """Upright ``(width, height)`` in pixels of the frames ``frames(..., max_side=...)`` yields."""
     width, height = _scaled_size(info.width, info.height, max_side)
     return width, height
+
+
+def display_size(info: VideoInfo, height: int) -> tuple[int, int]:
+    """``(width, height)`` of a picture `height` pixels high (rounded to even) with the video's
+    upright aspect ratio, the width rounded to even too: a size to show its frames at."""
+    height = _even(height)
+    return _even(height * info.width / max(info.height, 1)), height
+
+
+def display_frames(path: str | Path, *, fps: float, size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:
+    """Frames decoded for showing: upright RGB at (at most) `fps`, each exactly `size` pixels.
+
+    Decoding scales to about the target height (as `frames` with `max_side`) and the rest is
+    resized with area interpolation, so the render and the live reference look the same. The
+    file is probed when this is called (a bad file raises `VideoError` here).
+
+    Parameters
+    ----------
+    path : video file
+    fps : frames/s, as in `frames`
+    size : (width, height) of every frame yielded, pixels (e.g. from `display_size`)
+
+    Yields
+    ------
+    t : float, seconds from the start of the file
+    rgb : (size[1], size[0], 3) uint8, C-contiguous
+    """
+    info = probe(path)
+    max_side = max(math.ceil(max(info.width, info.height) * size[1] / max(info.height, 1)), 2)
+    return _resized(frames(path, fps=fps, max_side=max_side), size)
+
+
+def _resized(decoded: Iterator[tuple[float, np.ndarray]], size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:
+    for t, rgb in decoded:
+        if rgb.shape[1] != size[0] or rgb.shape[0] != size[1]:
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        yield t, np.ascontiguousarray(rgb)
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2.0)) * 2)
 
 
 def audio(path: str | Path, *, sr: int = 16000) -> np.ndarray | None:

@@ -9,14 +9,14 @@ Time axes are seconds from the start of each file (`teacher_s`, `student_s`), as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.analysis.align import cost_matrix
-from engine.analysis.normalize import joint_features, normalize
+from engine.analysis.compare import COST_GRID_SIDE
 from engine.core.arrays import thin_indices
 from engine.core.body import JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
 from engine.core.settings import COMPONENTS
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from engine.analysis.score import Scorecard
 
 __all__ = ["KIND_COLORS", "COMPONENT_COLORS", "components_figure", "joint_bars_figure",
-           "joint_heatmap_figure", "joint_label", "timeline_figure", "warp_path_figure"]
+           "joint_heatmap_figure", "joint_label", "live_score_figure", "timeline_figure", "warp_path_figure"]
 
 #: Moment kinds (form error, timing slip, freeze), the same on every chart and in the UI.
 KIND_COLORS: dict[str, str] = {"form": "#d62728", "timing": "#1f77b4", "freeze": "#8c564b"}
@@ -47,8 +47,7 @@ BAR_COLORS = {"poor": "#d62728", "fair": "#f0a202", "good": "#2ca02c"}
 TEMPLATE = "plotly_white"
 FONT = {"size": 14, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "color": "#1f2933"}
 TITLE_FONT = {"size": 17}
-#: Cells per axis of the warp-path heatmap and columns of the joint heatmap (browsers stay fast).
-MAX_HEATMAP_SIDE = 240
+#: Columns of the joint heatmap (browsers stay fast); the warp-path heatmap is `Analysis.cost_grid`.
 MAX_TIME_COLUMNS = 600
 #: Points drawn for a warp path or a timeline (evenly thinned beyond this).
 MAX_LINE_POINTS = 3000
@@ -86,25 +85,22 @@ def _student_name(teacher_column: str, mirror: bool) -> str:
 
 # --- warp path ------------------------------------------------------------------------------
 
-def warp_path_figure(analysis: Analysis, *, max_side: int = MAX_HEATMAP_SIDE) -> go.Figure:
+def warp_path_figure(analysis: Analysis, *, max_side: int = COST_GRID_SIDE) -> go.Figure:
     """The DTW warp path over the local pose-distance matrix, with the constant-tempo diagonal.
 
-    The heatmap is the local cost (Euclidean distance of the 12 core joints' normalized
-    positions, torso lengths) between teacher and student frames of the aligned span, sampled on
-    at most `max_side` frames per axis. The dashed diagonal is where the path would run if the
-    student kept the teacher's tempo: ``teacher_s = student_s + sync.offset_s`` when sync found
-    a trusted offset, else the straight line between the path's ends. Hovering shows both times.
+    The heatmap is `analysis.cost_grid` (Euclidean distance of the 12 core joints' normalized
+    positions, torso lengths, between teacher and student frames of the aligned span), thinned
+    further to at most `max_side` cells per axis. The dashed diagonal is where the path would run
+    if the student kept the teacher's tempo: ``teacher_s = student_s + sync.offset_s`` when sync
+    found a trusted offset, else the straight line between the path's ends. Hovering shows both
+    times.
     """
     a = analysis
-    path = a.path
-    t_idx = np.arange(int(path[:, 0].min()), int(path[:, 0].max()) + 1)
-    s_idx = np.arange(int(path[:, 1].min()), int(path[:, 1].max()) + 1)
-    t_idx = t_idx[thin_indices(t_idx.size, max_side)]
-    s_idx = s_idx[thin_indices(s_idx.size, max_side)]
-    # Whole clips normalized (the torso unit is each clip's median), then sampled: as compare does.
-    t_feat = joint_features(normalize(a.teacher.world))[t_idx]
-    s_feat = joint_features(normalize(a.student.world, mirror=a.mirror))[s_idx]
-    cost = cost_matrix(t_feat, s_feat)
+    grid = a.cost_grid
+    rows = thin_indices(grid.teacher_frames.size, max_side)
+    cols = thin_indices(grid.student_frames.size, max_side)
+    t_idx, s_idx = grid.teacher_frames[rows], grid.student_frames[cols]
+    cost = grid.cost[np.ix_(rows, cols)]
     t_sec = a.teacher.t[t_idx].astype(np.float64)
     s_sec = a.student.t[s_idx].astype(np.float64)
 
@@ -314,3 +310,36 @@ def components_figure(card: Scorecard) -> go.Figure:
     fig.update_xaxes(range=[0, 110], title_text="score (0-100)")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, "Component scores", 300)
+
+
+# --- live practice --------------------------------------------------------------------------
+
+#: The rolling live-score chart shows this much of the reference's time, seconds.
+LIVE_WINDOW_S = 20.0
+LIVE_SCORE_COLOR = "#d62728"
+
+
+def live_score_figure(history: Sequence[tuple[float, float]], *, duration_s: float | None = None,
+                      window_s: float = LIVE_WINDOW_S) -> go.Figure:
+    """The rolling live-score chart: score (0..100) against reference time, the last `window_s`.
+
+    Parameters
+    ----------
+    history : (reference time s, score) pairs, oldest first (`LiveState.history`)
+    duration_s : the reference's end, seconds: a shorter reference is shown whole
+    window_s : the span shown, seconds
+    """
+    t = np.array([h[0] for h in history], dtype=float)
+    s = np.array([h[1] for h in history], dtype=float)
+    end = float(t[-1]) if t.size else 0.0
+    x1 = max(end, window_s) if duration_s is None else max(end, min(window_s, duration_s))
+    x0 = max(0.0, x1 - window_s)
+    keep = t >= x0
+    fig = go.Figure(go.Scatter(x=t[keep], y=s[keep], mode="lines", line={"color": LIVE_SCORE_COLOR, "width": 3},
+                               fill="tozeroy", fillcolor="rgba(214, 39, 40, 0.12)",
+                               hovertemplate="%{x:.1f} s: %{y:.0f}<extra></extra>"))
+    fig.update_layout(title={"text": "Live score over the reference's time", "font": {"size": 14}}, height=240,
+                      margin={"l": 40, "r": 10, "t": 40, "b": 35}, showlegend=False, template="plotly_white",
+                      xaxis={"title": "reference time (s)", "range": [x0, x1]},
+                      yaxis={"title": "score", "range": [0, 100]})
+    return fig

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analysis.align import Alignment
-from engine.analysis.compare import Analysis
+from engine.analysis.compare import COST_GRID_SIDE, Analysis, CostGrid, cost_grid
+from engine.analysis.normalize import normalize
 from engine.analysis.score import Moment, Scorecard
 from engine.analysis.sync import SyncResult
 from engine.core.body import SCORED_JOINTS
@@ -34,15 +35,21 @@ def make_performance(world: np.ndarray, *, fps: float = 30.0, image: np.ndarray 
 
 
 def make_analysis(teacher: Performance, student: Performance, path, *, offset_s: float = 0.0,
-                  method: str = "motion", confidence: float = 0.9, mirror: bool = False) -> Analysis:
-    """An Analysis with the given clips, path (K, 2) and sync; per-pair metrics are placeholders."""
+                  method: str = "motion", confidence: float = 0.9, mirror: bool = False,
+                  grid: CostGrid | None = None, grid_side: int = COST_GRID_SIDE) -> Analysis:
+    """An Analysis with the given clips, path (K, 2) and sync; per-pair metrics are placeholders.
+
+    The cost grid is computed from the clips as `analyze_performances` does, unless `grid` is given.
+    """
     path = np.asarray(path, dtype=np.int64)
+    if grid is None:
+        grid = cost_grid(normalize(teacher.world), normalize(student.world, mirror=mirror), path, side=grid_side)
     k = path.shape[0]
     sync = SyncResult(method=method, offset_s=offset_s, confidence=confidence if method != "none" else 0.0,
                       teacher_active_s=(0.0, float(teacher.t[-1])), student_active_s=(0.0, float(student.t[-1])))
     return Analysis(
         teacher=teacher, student=student, sync=sync, mirror=mirror, mirror_confidence=1.0,
-        alignment=Alignment(path=path, cost=0.0, total_cost=0.0, backend="exact", band=0.2),
+        alignment=Alignment(path=path, cost=0.0, total_cost=0.0, backend="exact", band=0.2), cost_grid=grid,
         teacher_angles=np.zeros((teacher.n_frames, N_JOINTS), np.float32),
         student_angles=np.zeros((student.n_frames, N_JOINTS), np.float32),
         angle_error=np.zeros((k, N_JOINTS), np.float32), trajectory=np.full(k, 90.0), silhouette=np.full(k, 90.0),

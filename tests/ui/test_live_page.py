@@ -33,12 +33,12 @@ from engine.io.pose import model_name
 from engine.io.store import CacheEntry
 from engine.io.video import frames
 from engine.live import LiveState
+from engine.present.charts import live_score_figure
 from tests.conftest import REPO
 from tests.factories import make_perf
 from ui.live_view import (
     IceConfigError,
     SessionSlot,
-    live_score_figure,
     rtc_configuration,
     score_text,
     status_text,
@@ -382,13 +382,8 @@ def test_session_slot_hands_frames_to_the_session_and_survives_its_failure():
     assert failing.closed and slot.session is None
 
 
-def test_live_score_text_and_rolling_chart():
+def test_live_score_text_and_rolling_chart_of_a_fresh_state():
     assert score_text(None) == "Live score: –" and score_text(86.6) == "Live score: 87"
-    history = [(t / 10, 50 + t % 40) for t in range(300)]          # 30 s of reference time
-    fig = live_score_figure(history, duration_s=40.0, window_s=20.0)
-    assert fig.layout.xaxis.range == pytest.approx((9.9, 29.9)) and min(fig.data[0].x) >= 9.9 - 1e-9
-    short = live_score_figure(history[:50], duration_s=8.0)
-    assert short.layout.xaxis.range == (0.0, 8.0) and short.layout.yaxis.range == (0, 100)
     state = LiveState(phase="dancing", countdown_s=0.0, ref_t=1.0, score=None, worst_joint=None, history=(),
                       frames_in=0, frames_scored=0, ms_per_frame=0.0, message=None)
     assert live_score_figure(state.history).data[0].x.size == 0

@@ -8,21 +8,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.analysis.compare import analyze, analyze_performances
+import engine.analysis.compare
+from engine.analysis.align import cost_matrix
+from engine.analysis.compare import COST_GRID_SIDE, analyze, analyze_against_reference, analyze_performances, cost_grid
+from engine.analysis.normalize import joint_features, normalize
 from engine.analysis.score import score
-from engine.core.errors import CompareError
+from engine.core.errors import CacheError, CompareError
 from engine.core.settings import AlignSettings
 from engine.demo import make_demo
 from engine.io.encode import write_mp4
+from engine.io.store import save
 from engine.io.video import audio, frames
 from engine.present.feedback.wording import describe_moment
 from engine.present.report import check_report, moment_json
 from tests.conftest import REPO, footage, needs_footage
+from tests.engine.result_factories import make_performance
 from tests.factories import make_perf
 
 PAIR = ("pairs/callme404_teacher_douyin.mp4", "pairs/callme404_student_studio.mp4")
@@ -256,3 +262,95 @@ def test_cli_student_with_nobody_exits_2_and_writes_no_report(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "person" in proc.stderr
     assert not report.exists() and list(tmp_path.glob("*.tmp")) == []
+
+
+# ------------------------------------------------------------------------- the warp-path cost grid
+
+def test_cost_grid_covers_the_path_span_and_holds_hand_checkable_distances():
+    rng = np.random.default_rng(0)
+    t_norm = rng.normal(size=(50, 33, 4)).astype(np.float32)
+    s_norm = rng.normal(size=(60, 33, 4)).astype(np.float32)
+    path = np.array([[10, 5], [11, 6], [30, 20], [40, 44]])
+    grid = cost_grid(t_norm, s_norm, path)
+    np.testing.assert_array_equal(grid.teacher_frames, np.arange(10, 41))    # 31 rows: the whole span
+    np.testing.assert_array_equal(grid.student_frames, np.arange(5, 45))
+    tf, sf = joint_features(t_norm[23:24])[0], joint_features(s_norm[12:13])[0]     # row 13, column 7
+    assert grid.cost[13, 7] == pytest.approx(float(np.sqrt(np.sum((tf - sf) ** 2))), rel=1e-6)
+    thin = cost_grid(t_norm, s_norm, path, side=4)
+    np.testing.assert_array_equal(thin.teacher_frames, [10, 20, 30, 40])      # ends kept, evenly spaced
+    np.testing.assert_array_equal(thin.student_frames, [5, 18, 31, 44])
+    np.testing.assert_array_equal(thin.cost, grid.cost[np.ix_([0, 10, 20, 30], [0, 13, 26, 39])])
+
+
+def test_analysis_carries_the_grid_of_its_own_normalized_tracks(dance_clip):
+    teacher = make_performance(dance_clip(300, seed=1))
+    student = make_performance(dance_clip(280, seed=2))
+    a = analyze_performances(teacher, student, settings=AlignSettings(sync="none", mirror="off"))
+    g = a.cost_grid
+    assert g.cost.shape == (min(COST_GRID_SIDE, 300), min(COST_GRID_SIDE, 280))
+    assert (g.teacher_frames[0], g.teacher_frames[-1]) == (a.path[:, 0].min(), a.path[:, 0].max())
+    assert (g.student_frames[0], g.student_frames[-1]) == (a.path[:, 1].min(), a.path[:, 1].max())
+    expect = cost_matrix(joint_features(normalize(a.teacher.world)[g.teacher_frames]),
+                         joint_features(normalize(a.student.world)[g.student_frames]))
+    np.testing.assert_allclose(g.cost, expect, rtol=1e-12)
+    assert np.isfinite(g.cost).all() and g.cost.min() >= 0
+
+
+# ------------------------------------------------------- a reference whose video may be gone
+
+@pytest.fixture
+def reference_pair(dance_clip, tmp_path):
+    """A reference cached at tmp/ref.h5 (its video gone), and an attempt 'extracted' by a fake."""
+    teacher = make_performance(dance_clip(150, seed=1), file="stored name.mp4")
+    teacher = replace(teacher, source=replace(teacher.source, sha256="a" * 64))
+    student = make_performance(dance_clip(140, seed=2), file="attempt.mp4")
+    save(teacher, tmp_path / "ref.h5")
+    return teacher, student, tmp_path / "ref.h5"
+
+
+def test_reference_without_its_video_is_compared_from_its_cached_poses(reference_pair, monkeypatch, tmp_path):
+    teacher, student, cache_file = reference_pair
+    calls = []
+
+    def fake_load_or_extract(path, **kw):
+        calls.append((path, kw["display_name"]))
+        kw["progress"](0.5, "half")
+        return student
+    monkeypatch.setattr(engine.analysis.compare, "load_or_extract", fake_load_or_extract)
+    seen = []
+    a = analyze_against_reference(None, tmp_path / "rec.mp4", teacher_cache_file=cache_file, teacher_sha256="a" * 64,
+                                  teacher_name="Salsa.mp4", student_name="attempt.mp4",
+                                  settings=AlignSettings(sync="none"), cache_dir=tmp_path,
+                                  progress=lambda f, m: seen.append((f, m)))
+    assert calls == [(tmp_path / "rec.mp4", "attempt.mp4")]
+    assert a.teacher.source.file == "Salsa.mp4" and a.teacher.n_frames == 150 and a.student.n_frames == 140
+    assert seen == [(0.45, "half"), (0.92, "aligning your attempt with the reference")]
+
+
+def test_reference_with_its_video_is_compared_from_both_videos(monkeypatch, tmp_path):
+    video = tmp_path / "ref.mp4"
+    video.write_bytes(b"x")
+    calls = []
+    monkeypatch.setattr(engine.analysis.compare, "analyze", lambda *a, **kw: calls.append((a, kw)) or "analysis")
+    out = analyze_against_reference(video, tmp_path / "rec.mp4", teacher_cache_file=tmp_path / "nope.h5",
+                                    teacher_name="Salsa.mp4", student_name="attempt.mp4", cache_dir=tmp_path)
+    assert out == "analysis"
+    (args, kw), = calls
+    assert args == (video, tmp_path / "rec.mp4")
+    assert (kw["teacher_name"], kw["student_name"], kw["cache_dir"]) == ("Salsa.mp4", "attempt.mp4", tmp_path)
+
+
+@pytest.mark.parametrize(("cache", "message"), [
+    (None, r"Salsa\.mp4: neither the video nor its poses are stored any more; choose another reference\."),
+    ("garbage", r"Salsa\.mp4: its cached poses cannot be read \(.+\) and the video is gone; choose another"),
+    ("other-sha", r"Salsa\.mp4: its cached poses cannot be read \(sha256 does not match\)"),
+])
+def test_reference_with_neither_video_nor_readable_poses_is_a_cache_error(reference_pair, tmp_path, cache, message):
+    _, _, cache_file = reference_pair
+    if cache == "garbage":
+        cache_file.write_bytes(b"\x00garbage" * 50)
+    sha = "b" * 64 if cache == "other-sha" else "a" * 64
+    with pytest.raises(CacheError, match=message):
+        analyze_against_reference(tmp_path / "gone.mp4", tmp_path / "rec.mp4",
+                                  teacher_cache_file=None if cache is None else cache_file, teacher_sha256=sha,
+                                  teacher_name="Salsa.mp4", cache_dir=tmp_path)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import shutil
 from dataclasses import replace
@@ -11,7 +12,7 @@ import pytest
 
 from engine.core.errors import CacheError, VideoError
 from engine.core.settings import CACHE_SCHEMA_VERSION, ExtractSettings
-from engine.io.store import cache_path, list_entries, load, load_or_extract, save
+from engine.io.store import cache_path, fingerprint, list_entries, load, load_or_extract, save
 from tests.factories import make_perf
 
 
@@ -95,16 +96,63 @@ def _wrong_shape(p: Path) -> None:
         f.create_dataset("world", data=np.zeros((3, 33, 4), np.float32))
 
 
-@pytest.mark.parametrize("damage", [_truncate, _garbage, _old_schema, _missing_dataset, _wrong_shape])
-def test_damaged_cache_file_is_re_extracted(tmp_path, video, damage):
+@pytest.mark.parametrize(("damage", "reason"), [
+    (_truncate, "unable to"), (_garbage, "unable to"), (_old_schema, f"schema {CACHE_SCHEMA_VERSION - 1} != "),
+    (_missing_dataset, "mask"), (_wrong_shape, "world")])
+def test_damaged_cache_file_is_re_extracted_and_logged(tmp_path, video, damage, reason, caplog):
     ex = CountingExtractor()
     load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
     (cached,) = (tmp_path / "c").glob("*.h5")
     damage(cached)
-    again = load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    with caplog.at_level(logging.WARNING, logger="engine.io.store"):
+        again = load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
     assert ex.calls == 2
-    assert again.n_frames == 40
+    assert again.n_frames == 40 and again.source.file == "dance.mp4"
+    (record,) = [r for r in caplog.records if r.name == "engine.io.store"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("re-extracting dance.mp4: cache file unreadable (")
+    assert reason.lower() in record.getMessage().lower()
     load(cached)  # the damaged file was replaced by a good one
+
+
+def test_a_cache_hit_logs_nothing(tmp_path, video, caplog):
+    ex = CountingExtractor()
+    load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    with caplog.at_level(logging.DEBUG, logger="engine.io.store"):
+        load_or_extract(video, cache_dir=tmp_path / "c", extractor=ex)
+    assert ex.calls == 1 and not [r for r in caplog.records if r.name == "engine.io.store"]
+
+
+@pytest.mark.parametrize(("damage", "reason"), [(_truncate, "unable to"), (_garbage, "unable to"),
+                                                (_old_schema, "schema"), (_wrong_shape, "world")])
+def test_load_of_a_damaged_file_is_a_cache_error_naming_the_file(tmp_path, damage, reason):
+    save(make_perf(n=25), tmp_path / "a.h5")
+    damage(tmp_path / "a.h5")
+    with pytest.raises(CacheError, match=r"The cache file a\.h5 cannot be read \(") as info:
+        load(tmp_path / "a.h5")
+    assert reason.lower() in str(info.value).lower()
+
+
+@pytest.mark.parametrize(("key", "value"), [("sha256", "f" * 64), ("fingerprint", "other")])
+def test_load_of_another_key_is_a_cache_error(tmp_path, key, value):
+    save(make_perf(n=25), tmp_path / "a.h5")
+    with pytest.raises(CacheError, match=f"{key} does not match"):
+        load(tmp_path / "a.h5", **{key: value})
+
+
+def test_load_display_name_replaces_the_recorded_file_name(tmp_path):
+    perf = make_perf(n=25, file="stored.mp4")
+    save(perf, tmp_path / "a.h5")
+    assert load(tmp_path / "a.h5").source.file == "stored.mp4"
+    named = load(tmp_path / "a.h5", display_name="shown.mp4")
+    assert named.source == replace(perf.source, file="shown.mp4")
+
+
+def test_fingerprint_is_the_settings_fingerprint_with_the_model_name():
+    settings = ExtractSettings(analysis_fps=15.0)
+    assert fingerprint(settings) == settings.fingerprint("fake")     # model_name is faked above
+    assert fingerprint(settings) != fingerprint(ExtractSettings())
+    assert fingerprint() == ExtractSettings().fingerprint("fake")
 
 
 def test_failed_extraction_writes_nothing(tmp_path, video):
@@ -198,5 +246,5 @@ def test_load_without_masks_reads_landmarks_only_and_still_checks_the_mask_count
     np.testing.assert_array_equal(light.world, perf.world)
     with h5py.File(tmp_path / "a.h5", "a") as f:
         f["mask"].resize(69, axis=0)
-    with pytest.raises(ValueError, match="mask dataset"):
+    with pytest.raises(CacheError, match="mask dataset"):
         load(tmp_path / "a.h5", masks=False)

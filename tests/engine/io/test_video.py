@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -23,6 +24,8 @@ from engine.io.video import (
     _display_rotation,
     _rotate,
     audio,
+    display_frames,
+    display_size,
     expected_frame_count,
     frames,
     output_size,
@@ -510,3 +513,46 @@ def test_truncated_real_footage(tmp_path, clip):
         list(frames(cut))
     with pytest.raises(VideoError, match="truncated or incomplete"):
         audio(cut)
+
+
+# --- decoding for display --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("size", "height", "expected"), [
+    ((64, 48), 480, (640, 480)), ((64, 48), 101, (134, 100)),     # 101 rounds to 100 (even)
+    ((48, 64), 480, (360, 480)), ((100, 30), 31, (106, 32)), ((2, 1000), 10, (2, 10))])
+def test_display_size_keeps_the_upright_aspect_with_even_sides(size, height, expected):
+    info = VideoInfo(path="x", width=size[0], height=size[1], rotation=0, fps=30.0, duration_s=1.0, n_frames=30,
+                     codec="h264", has_audio=False, audio_rate=None)
+    assert display_size(info, height) == expected
+
+
+@pytest.mark.parametrize(("clip_size", "rotation_ccw", "size", "block_corner"), [
+    ((160, 120), None, (40, 30), "left"),      # scaled down while decoding, exact
+    ((160, 120), None, (42, 30), "left"),      # decoded near the target, then resized to exactly it
+    ((64, 48), -90, (24, 32), "right"),        # stored landscape, turned upright (90 deg clockwise)
+    ((64, 48), None, (128, 96), "left"),       # never upscaled by the decoder: resized up after
+])
+def test_display_frames_are_the_decoded_frames_resized_to_exactly_the_size(tmp_path, clip_size, rotation_ccw, size,
+                                                                          block_corner):
+    clip = write_clip(tmp_path / "c.mp4", n=12, size=clip_size, rotation_ccw=rotation_ccw)
+    got = list(display_frames(clip, fps=30.0, size=size))
+    # The obvious reference: decode at about the target height, then area-resize.
+    info = probe(clip)
+    max_side = max(math.ceil(max(info.width, info.height) * size[1] / info.height), 2)
+    want = [(t, cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if rgb.shape[1::-1] != size else rgb)
+            for t, rgb in frames(clip, fps=30.0, max_side=max_side)]
+    assert len(got) == len(want) == 12
+    for (t, rgb), (t_ref, rgb_ref) in zip(got, want):
+        assert t == t_ref and rgb.shape == (size[1], size[0], 3) and rgb.dtype == np.uint8
+        assert rgb.flags.c_contiguous
+        np.testing.assert_array_equal(rgb, rgb_ref)
+    top = got[0][1][: size[1] // 5]
+    corner = top[:, : size[0] // 8] if block_corner == "left" else top[:, -(size[0] // 8):]
+    assert corner.mean() > 200      # the white block (stored top-left) where the upright picture has it
+
+
+def test_display_frames_probe_a_bad_file_at_once(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 100)
+    with pytest.raises(VideoError, match="bad.mp4"):
+        display_frames(bad, fps=30.0, size=(64, 48))          # raises before iteration

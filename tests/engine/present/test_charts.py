@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from engine.analysis.compare import COST_GRID_SIDE, CostGrid
 from engine.analysis.normalize import joint_features, normalize
 from engine.core.body import SCORED_JOINTS
 from engine.core.settings import ScoreSettings
@@ -86,11 +87,33 @@ def test_warp_heatmap_is_downsampled_for_long_clips_and_inputs_untouched(dance_c
     student = make_performance(dance_clip(1400, seed=4))
     before = teacher.world.copy()
     a = make_analysis(teacher, student, _diagonal_path(1500, 1400))
+    grid_before = a.cost_grid.cost.copy()
+    heat = next(t for t in charts.warp_path_figure(a).data if isinstance(t, go.Heatmap))
+    assert np.asarray(heat.z).shape == (COST_GRID_SIDE, COST_GRID_SIDE)      # the carried grid, whole
     fig = charts.warp_path_figure(a, max_side=120)
     heat = next(t for t in fig.data if isinstance(t, go.Heatmap))
     assert np.asarray(heat.z).shape == (120, 120)
+    assert np.asarray(heat.y)[0] == pytest.approx(teacher.t[0]) and np.asarray(heat.y)[-1] == pytest.approx(teacher.t[-1])
     np.testing.assert_array_equal(teacher.world, before)
+    np.testing.assert_array_equal(a.cost_grid.cost, grid_before)
     json.loads(fig.to_json())  # serializable (no NaN objects plotly cannot write)
+
+
+def test_warp_heatmap_draws_the_grid_the_analysis_carries_without_recomputing(pair):
+    teacher, student, path = pair
+    # A hand-made grid nothing could recompute: the chart must show exactly these cells and times.
+    grid = CostGrid(teacher_frames=np.array([0, 30, 89]), student_frames=np.array([3, 50]),
+                    cost=np.array([[0.5, 1.0], [1.5, 2.0], [2.5, 3.0]]))
+    a = make_analysis(teacher, student, path, grid=grid)
+    fig = charts.warp_path_figure(a)
+    heat = next(t for t in fig.data if isinstance(t, go.Heatmap))
+    np.testing.assert_array_equal(np.asarray(heat.z), grid.cost)
+    np.testing.assert_allclose(np.asarray(heat.y), teacher.t[[0, 30, 89]], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(heat.x), student.t[[3, 50]], atol=1e-6)
+    assert heat.zmax == pytest.approx(np.percentile(grid.cost, 95))
+    assert fig.layout.xaxis.range == pytest.approx((student.t[3], student.t[50]))
+    thin = next(t for t in charts.warp_path_figure(a, max_side=2).data if isinstance(t, go.Heatmap))
+    np.testing.assert_array_equal(np.asarray(thin.z), [[0.5, 1.0], [2.5, 3.0]])   # first and last rows kept
 
 
 # --- per-joint heatmap ----------------------------------------------------------------------
@@ -187,3 +210,28 @@ def test_timeline_numbers_of_close_moments_do_not_overlap():
     assert ys[0] != ys[1]                                   # 0.05 s apart on a 3 s axis: stacked
     assert ys[2] == charts.LABEL_ROWS[0]                    # far from the others: first row
     assert fig.layout.yaxis.range[1] > max(ys)              # all inside the plot
+
+
+# --- live practice --------------------------------------------------------------------------
+
+def test_live_chart_shows_the_last_window_of_a_long_reference():
+    history = [(t / 10, 50 + t % 40) for t in range(300)]          # 0.0 .. 29.9 s of reference time
+    fig = charts.live_score_figure(history, duration_s=40.0, window_s=20.0)
+    assert fig.layout.xaxis.range == pytest.approx((9.9, 29.9))
+    line = fig.data[0]
+    np.testing.assert_allclose(line.x, [t / 10 for t in range(99, 300)])    # points before 9.9 s dropped
+    np.testing.assert_allclose(line.y, [50 + t % 40 for t in range(99, 300)])
+    assert fig.layout.yaxis.range == (0, 100) and line.line.color == charts.LIVE_SCORE_COLOR
+
+
+@pytest.mark.parametrize(("history", "duration_s", "x_range"), [
+    ([(t / 10, 70.0) for t in range(50)], 8.0, (0.0, 8.0)),          # a short reference is shown whole
+    ([(t / 10, 70.0) for t in range(50)], None, (0.0, 20.0)),        # unknown length: the first window
+    ([(t / 10, 70.0) for t in range(250)], 12.0, (4.9, 24.9)),       # past the stated end: follows the data
+    ([], None, (0.0, 20.0)),                                         # nothing scored yet
+])
+def test_live_chart_x_range(history, duration_s, x_range):
+    fig = charts.live_score_figure(history, duration_s=duration_s)
+    assert fig.layout.xaxis.range == pytest.approx(x_range)
+    assert len(fig.data[0].x) == sum(1 for t, _ in history if t >= x_range[0] - 1e-9)
+    assert fig.layout.xaxis.title.text == "reference time (s)" and fig.layout.yaxis.title.text == "score"
