@@ -164,8 +164,8 @@ def output_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
 def display_size(info: VideoInfo, height: int) -> tuple[int, int]:
     """``(width, height)`` of a picture `height` pixels high (rounded to even) with the video's
     upright aspect ratio, the width rounded to even too: a size to show its frames at."""
-    height = _even(height)
-    return _even(height * info.width / max(info.height, 1)), height
+    height = even(height)
+    return even(height * info.width / max(info.height, 1)), height
 
 
 def display_frames(path: str | Path, *, fps: float, size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:
@@ -198,7 +198,8 @@ def _resized(decoded: Iterator[tuple[float, np.ndarray]], size: tuple[int, int])
         yield t, np.ascontiguousarray(rgb)
 
 
-def _even(x: float) -> int:
+def even(x: float) -> int:
+    """`x` pixels rounded to the nearest even integer, at least 2 (yuv420p needs even sides)."""
     return max(2, int(round(x / 2.0)) * 2)
 
 

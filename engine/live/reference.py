@@ -3,7 +3,6 @@ and joint angles computed once."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +14,7 @@ from engine.analysis.metrics import joint_angles
 from engine.core.body import N_LANDMARKS, SCORED_JOINTS
 from engine.core.errors import EngineError
 from engine.core.performance import Performance
-from engine.io.video import frames as decode_frames
-from engine.io.video import probe
-from engine.present.draw import even
+from engine.io.video import display_frames, display_size, probe
 
 #: Reference frames are kept as JPEG of this quality (~20 KB each at 480 px high).
 JPEG_QUALITY = 80
@@ -43,14 +40,9 @@ class ReferenceFrames:
     def from_video(cls, path: str | Path, *, fps: float = 30.0, height: int = 480,
                    quality: int = JPEG_QUALITY) -> ReferenceFrames:
         """Decode `path` at (at most) `fps`, scaled to `height` px (even sides), as JPEG. VideoError."""
-        info = probe(path)
-        height = even(height)
-        width = even(height * info.width / max(info.height, 1))
-        max_side = math.ceil(max(info.width, info.height) * height / max(info.height, 1))
+        width, height = display_size(probe(path), height)
         times, jpegs = [], []
-        for t, rgb in decode_frames(path, fps=fps, max_side=max(max_side, 2)):
-            if rgb.shape[:2] != (height, width):
-                rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+        for t, rgb in display_frames(path, fps=fps, size=(width, height)):
             ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
             if not ok:
                 raise EngineError(f"{Path(path).name}: could not compress frame {len(jpegs)} for display")

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from engine.core.body import ANGLE_TRIPLETS, BONES, Landmark
+from engine.io.video import even  # noqa: F401  (re-exported: pixel sizes are drawing's business too)
 
 L = Landmark
 
@@ -32,11 +33,6 @@ _AXIAL_BONES: dict[str, tuple[tuple[Landmark, Landmark], ...]] = {
     "neck": ((L.NOSE, L.LEFT_EYE), (L.NOSE, L.RIGHT_EYE), (L.LEFT_EYE, L.LEFT_EAR), (L.RIGHT_EYE, L.RIGHT_EAR)),
 }
 _AXIAL_VERTEX: dict[str, Landmark] = {"torso": L.LEFT_SHOULDER, "neck": L.NOSE}
-
-
-def even(x: float) -> int:
-    """`x` pixels rounded to the nearest even integer, at least 2 (yuv420p needs even sides)."""
-    return max(2, int(round(x / 2.0)) * 2)
 
 
 def text_thickness(scale: float) -> int:

@@ -22,7 +22,7 @@ from engine.core.body import SCORED_JOINTS, mirror_joint_name
 from engine.core.progress import Progress
 from engine.io.encode import write_mp4
 from engine.io.video import audio as decode_audio
-from engine.io.video import frames, probe
+from engine.io.video import display_frames
 from engine.present.draw import (
     BAD_COLOR,
     FONT,
@@ -108,11 +108,7 @@ class _Cursor:
     """Decoded frames of one clip, fetched by time in non-decreasing order, resized on the way."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
-        info = probe(path)
-        scale = size[1] / max(info.height, 1)
-        max_side = max(int(math.ceil(max(info.width, info.height) * scale)), 2)
-        self._it: Iterator[tuple[float, np.ndarray]] = frames(path, fps=fps, max_side=max_side)
-        self._size = size
+        self._it: Iterator[tuple[float, np.ndarray]] = display_frames(path, fps=fps, size=size)
         self._tol = 0.25 / fps
         self._cur = next(self._it, None)
         self._next = next(self._it, None)
@@ -123,10 +119,7 @@ class _Cursor:
         """The last frame whose time is <= t (the first frame for an earlier t), resized, RGB."""
         while self._next is not None and self._next[0] <= t + self._tol:
             self._cur, self._next = self._next, next(self._it, None)
-        rgb = self._cur[1]
-        if rgb.shape[1] != self._size[0] or rgb.shape[0] != self._size[1]:
-            rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
-        return np.ascontiguousarray(rgb)
+        return self._cur[1]
 
 
 def _band(img: np.ndarray, y0: int, y1: int) -> None:
