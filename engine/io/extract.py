@@ -27,7 +27,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from engine.core.body import Landmark, hip_centre
+from engine.core.body import hip_centre, mid_shoulder
 from engine.core.errors import ClipTooShortError, NoPersonError, SettingsError, VideoError
 from engine.core.performance import Performance, SourceInfo
 from engine.core.progress import Progress
@@ -84,7 +84,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def torso_length_px(image: np.ndarray, width: int, height: int) -> float:
     """Shoulder-midpoint to hip-midpoint distance of one frame's image landmarks (33, 4), pixels."""
     scale = np.array([width, height], dtype=np.float32)
-    shoulders = 0.5 * (image[Landmark.LEFT_SHOULDER, :2] + image[Landmark.RIGHT_SHOULDER, :2]) * scale
+    shoulders = mid_shoulder(image[..., :2]) * scale
     hips = hip_centre(image) * scale
     return float(np.linalg.norm(shoulders - hips))
 
