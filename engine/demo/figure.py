@@ -73,7 +73,7 @@ def _rot(v: np.ndarray, deg: float) -> np.ndarray:
     return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
 
 
-def _skeleton(p: np.ndarray, look: Look) -> dict[str, np.ndarray]:
+def skeleton(p: np.ndarray, look: Look) -> dict[str, np.ndarray]:
     """Joint positions in image pixels (x right, y down) for one pose parameter vector.
 
     Arms are posed directly (angles in the image plane); legs by inverse kinematics from the
@@ -270,7 +270,7 @@ def frames(params: np.ndarray, look: Look, name: str, report: Progress, start: f
     n = len(params)
     for i, p in enumerate(params):
         img = background.copy()
-        _draw(img, _skeleton(p, look), look)
+        _draw(img, skeleton(p, look), look)
         if i % int(FPS) == 0:
             report(start + span * i / n, f"rendering {name} clip: frame {i}/{n}")
         yield img
