@@ -37,8 +37,10 @@ if str(REPO) not in sys.path:
 sys.path.insert(0, str(REPO / "bench"))
 from _common import machine_lines as common_machine_lines  # noqa: E402
 
-from engine.analysis import align  # noqa: E402
-from engine.analysis.align import dtw  # noqa: E402
+from engine.analysis.align import (
+    _banded,  # noqa: E402
+    dtw,  # noqa: E402
+)
 
 N_FEATURES = 36
 LENGTH_RATIO = 1.1
@@ -77,9 +79,9 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
 
 def cells_fraction(x: np.ndarray, y: np.ndarray, band: float | None) -> float:
     """Share of the N x M cells the exact kernel computes (band and pruning)."""
-    prep = align._prepare(x, y, None)
-    lo, hi = align._band_bounds(len(x), len(y), band)
-    _, s, e = align._accumulate(prep, lo, hi)
+    prep = _banded._prepare(x, y, None)
+    lo, hi = _banded._band_bounds(len(x), len(y), band)
+    _, s, e = _banded._accumulate(prep, lo, hi)
     return float((e - s + 1).sum()) / (len(x) * len(y))
 
 

@@ -29,13 +29,19 @@ def _column_groups(known: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(known[:, cols[0]], np.array(cols)) for cols in groups.values()]
 
 
-def fill_gaps(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+def fill_gaps(x: np.ndarray, max_gap: int | None = None, *,
+              hold_ends: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Linearly interpolate interior NaN runs of at most `max_gap` samples, per series.
+
+    The one gap filler of the engine: `clean` (joint tracks), sync (motion signals, long gaps
+    then set to 0) and dynamics (peak finding, every gap bridged) all use it.
 
     Parameters
     ----------
     x : (N,) or (N, ...) float series along axis 0 with NaN gaps; not modified
-    max_gap : longest gap filled, samples
+    max_gap : longest interior gap filled, samples; None fills every interior gap
+    hold_ends : also fill the runs at the start and end with the nearest known value
+        (as `np.interp` does); a series with no known value stays NaN
 
     Returns
     -------
@@ -51,11 +57,19 @@ def fill_gaps(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
     # Series with the same gaps are filled together.
     for known, group in _column_groups(np.isfinite(cols)):
         for start, stop in true_runs(~known):
-            if start == 0 or stop == n or stop - start > max_gap:
-                continue  # edges cannot be interpolated; long gaps stay unknown
-            left, right = cols[start - 1, group], cols[stop, group]
-            frac = (np.arange(1, stop - start + 1) / (stop - start + 1))[:, None]
-            cols[start:stop, group] = left + (right - left) * frac
+            if start == 0 or stop == n:  # edges cannot be interpolated
+                if not hold_ends or (start == 0 and stop == n):
+                    continue
+                cols[start:stop, group] = cols[stop if start == 0 else start - 1, group]
+            elif max_gap is not None and stop - start > max_gap:
+                continue  # long gaps stay unknown
+            else:
+                # np.interp's arithmetic (slope times steps, plus the left value), so every
+                # caller gets the numbers it got when it used np.interp itself.
+                left, right = cols[start - 1, group], cols[stop, group]
+                slope = (right - left) / (stop - start + 1)
+                steps = np.arange(1, stop - start + 1, dtype=np.float64)[:, None]
+                cols[start:stop, group] = slope * steps + left
             flags[start:stop, group] = True
     return out, was_filled
 

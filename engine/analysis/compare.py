@@ -25,14 +25,12 @@ from engine.core.body import CORE_JOINTS
 from engine.core.errors import CacheError, CompareError
 from engine.core.performance import Performance
 from engine.core.progress import Progress
-from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
+from engine.core.settings import MIN_SYNC_CONFIDENCE, AlignSettings, CleanSettings, ExtractSettings
 from engine.io.store import DEFAULT_CACHE_DIR, load, load_or_extract
 from engine.io.video import audio
 
 #: Audio sample rate used for sync, Hz.
 AUDIO_SR = 16000
-#: Below this confidence an offset is not trusted: each clip's whole active range is aligned.
-MIN_SYNC_CONFIDENCE = 0.2
 #: Shortest stretch of common dancing that can be compared, seconds.
 MIN_OVERLAP_S = 1.0
 #: Active spans differing more than this factor are not two takes of the same section.

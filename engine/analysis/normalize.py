@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.body import CORE_JOINTS, MIRROR_PERMUTATION, N_LANDMARKS, Landmark
+from engine.core.body import CORE_JOINTS, MIRROR_PERMUTATION, N_LANDMARKS, Landmark, mid_hip, torso_length
 
 #: Below this horizontal shoulder width (in torso lengths) the shoulder line's yaw is
 #: unreliable (dancer bent sideways, shoulders one above the other seen edge-on); the hip
@@ -103,9 +103,7 @@ def torso_lengths(world: np.ndarray) -> np.ndarray:
     NaN where a shoulder or hip is missing.
     """
     arr = _check_world(world).astype(np.float64)
-    sh = 0.5 * (arr[:, Landmark.LEFT_SHOULDER, :3] + arr[:, Landmark.RIGHT_SHOULDER, :3])
-    hip = 0.5 * (arr[:, Landmark.LEFT_HIP, :3] + arr[:, Landmark.RIGHT_HIP, :3])
-    return np.linalg.norm(sh - hip, axis=1)
+    return torso_length(arr[..., :3])
 
 
 def _yaw_angles(xyz: np.ndarray) -> np.ndarray:
@@ -151,8 +149,7 @@ def normalize_details(world: np.ndarray, *, mirror: bool = False, torso_m: float
     src = mirror_world(arr) if mirror else arr
     xyz = src[..., :3].astype(np.float64)  # fresh array; the input is never touched
 
-    hip = 0.5 * (xyz[:, Landmark.LEFT_HIP] + xyz[:, Landmark.RIGHT_HIP])
-    xyz = xyz - hip[:, None, :]
+    xyz = xyz - mid_hip(xyz)[:, None, :]
 
     if torso_m is None:
         # One scale for the whole clip: the torso length measured per frame shrinks when the

@@ -142,17 +142,17 @@ def mirror_joint_name(name: str) -> str:
     return name
 
 
-def mid_hip(points):
+def mid_hip(points: np.ndarray) -> np.ndarray:
     """Mid-hip point of landmarks (..., 33, D) -> (..., D), every coordinate given."""
     return 0.5 * (points[..., Landmark.LEFT_HIP, :] + points[..., Landmark.RIGHT_HIP, :])
 
 
-def mid_shoulder(points):
+def mid_shoulder(points: np.ndarray) -> np.ndarray:
     """Mid-shoulder point of landmarks (..., 33, D) -> (..., D), every coordinate given."""
     return 0.5 * (points[..., Landmark.LEFT_SHOULDER, :] + points[..., Landmark.RIGHT_SHOULDER, :])
 
 
-def torso_length(points):
+def torso_length(points: np.ndarray) -> np.ndarray:
     """Mid-hip to mid-shoulder distance of landmarks (..., 33, D) -> (...), in their units.
 
     Pass only the coordinates that should count (e.g. ``world[..., :3]``, never visibility).
@@ -160,6 +160,6 @@ def torso_length(points):
     return np.linalg.norm(mid_shoulder(points) - mid_hip(points), axis=-1)
 
 
-def hip_centre(points):
+def hip_centre(points: np.ndarray) -> np.ndarray:
     """Mid-hip point of landmarks (..., 33, >=2) -> (..., 2): the first two coordinates only."""
     return mid_hip(points[..., :2])

@@ -62,6 +62,14 @@ def _default_joint_weights() -> dict[str, float]:
     return dict(DEFAULT_JOINT_WEIGHT)
 
 
+# --- sync confidence thresholds (0..1; two thresholds with two meanings, each defined once) ---
+#: "auto" sync uses the audio offset when its confidence reaches this; below, it tries motion.
+MIN_AUDIO_SYNC_CONFIDENCE = 0.3
+#: An offset (audio or motion) below this confidence is not trusted: each clip's whole active
+#: range is aligned and late/early timing is not reported.
+MIN_SYNC_CONFIDENCE = 0.2
+
+
 @dataclass(frozen=True)
 class AlignSettings:
     """Changing these re-runs sync and DTW (extraction stays cached)."""

@@ -84,7 +84,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def torso_length_px(image: np.ndarray, width: int, height: int) -> float:
     """Shoulder-midpoint to hip-midpoint distance of one frame's image landmarks (33, 4), pixels."""
     scale = np.array([width, height], dtype=np.float32)
-    shoulders = mid_shoulder(image[:, :2]) * scale
+    shoulders = mid_shoulder(image[..., :2]) * scale
     hips = hip_centre(image) * scale
     return float(np.linalg.norm(shoulders - hips))
 

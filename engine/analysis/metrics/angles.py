@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analysis.metrics._common import check_path
-from engine.core.body import ANGLE_TRIPLETS, SCORED_JOINTS, Landmark
+from engine.core.body import ANGLE_TRIPLETS, SCORED_JOINTS, Landmark, mid_hip, mid_shoulder
 
 #: A bone shorter than this (input units: metres or torso lengths) has no direction, so its
 #: angle is NaN rather than noise. Real bones are centimetres / tenths of a torso long.
@@ -70,9 +70,8 @@ def joint_angles(world: np.ndarray) -> np.ndarray:
     triplet = _angle_deg(xyz[:, _A, :] - vertex, xyz[:, _B, :] - vertex)  # (N, 12)
     out[:, : len(ANGLE_TRIPLETS)] = triplet
 
-    hip_mid = 0.5 * (xyz[:, Landmark.LEFT_HIP] + xyz[:, Landmark.RIGHT_HIP])
-    shoulder_mid = 0.5 * (xyz[:, Landmark.LEFT_SHOULDER] + xyz[:, Landmark.RIGHT_SHOULDER])
-    axis = shoulder_mid - hip_mid
+    shoulder_mid = mid_shoulder(xyz)
+    axis = shoulder_mid - mid_hip(xyz)
     out[:, _COL["torso"]] = _angle_deg(axis, np.broadcast_to(UP, axis.shape))
     out[:, _COL["neck"]] = _angle_deg(xyz[:, Landmark.NOSE] - shoulder_mid, axis)
     return out

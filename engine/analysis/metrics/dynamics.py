@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.analysis import kinematics
+from engine.analysis.clean import fill_gaps
 from engine.analysis.dsp import find_peaks_prominence
 from engine.analysis.metrics._common import check_path
 from engine.core.arrays import nanmean_or_none
-from engine.core.body import CORE_JOINTS, Landmark
-
-_CORE = np.array([int(j) for j in CORE_JOINTS], dtype=np.intp)
 
 #: Scale from the median absolute deviation to a Gaussian standard deviation.
 MAD_TO_SIGMA = 1.4826
@@ -50,7 +49,10 @@ PAIR_WEIGHT = 0.5
 
 
 def motion_energy(world: np.ndarray, fps: float) -> np.ndarray:
-    """Mean speed of the 12 core joints per frame.
+    """Mean speed of the 12 core joints per frame, for the dynamics score.
+
+    `engine.analysis.kinematics.motion_energy` with its defaults (central differences, NaN
+    where unknown), as float32.
 
     Parameters
     ----------
@@ -66,35 +68,7 @@ def motion_energy(world: np.ndarray, fps: float) -> np.ndarray:
         frame or in a neighbour its difference uses is left out of that frame's mean; a frame
         with no usable joint (or a clip of one frame) is NaN.
     """
-    arr = np.asarray(world)
-    if arr.ndim != 3 or arr.shape[1] != len(Landmark) or arr.shape[2] < 3:
-        raise ValueError(f"world: expected shape (N, {len(Landmark)}, >=3), got {arr.shape}")
-    if not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    n = arr.shape[0]
-    if n < 2:
-        return np.full(n, np.nan, dtype=np.float32)
-    xyz = arr[:, _CORE, :3].astype(np.float64)
-    vel = np.gradient(xyz, axis=0) * fps  # NaN in a neighbour frame propagates to this joint
-    speed = np.linalg.norm(vel, axis=-1)  # (N, 12)
-    # The central difference skips the frame itself: a joint unknown *in* frame i would still
-    # get a speed from its neighbours, but the frame has no such joint to report.
-    speed[~np.isfinite(xyz).all(axis=-1)] = np.nan
-    known = np.isfinite(speed)
-    count = known.sum(axis=1)
-    total = np.where(known, speed, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        energy = np.where(count > 0, total / count, np.nan)
-    return energy.astype(np.float32)
-
-
-def _fill_nan(x: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN (held flat beyond the ends); x has >= 1 finite value."""
-    finite = np.isfinite(x)
-    if finite.all():
-        return x
-    idx = np.arange(x.size)
-    return np.interp(idx, idx[finite], x[finite])
+    return kinematics.motion_energy(world, fps).astype(np.float32)
 
 
 def hits(energy: np.ndarray, fps: float, *, min_prominence: float | None = None) -> np.ndarray:
@@ -135,7 +109,8 @@ def hits(energy: np.ndarray, fps: float, *, min_prominence: float | None = None)
         return np.zeros(0, dtype=np.intp)  # a constant (e.g. all-still) clip has no accents
     # wlen must be odd and >= 3 for a centred window
     wlen = max(3, int(round(HIT_PROMINENCE_WINDOW_S * fps)) | 1)
-    peaks = find_peaks_prominence(_fill_nan(e), threshold, wlen=wlen,
+    bridged, _ = fill_gaps(e, hold_ends=True)  # every gap, ends held flat
+    peaks = find_peaks_prominence(bridged, threshold, wlen=wlen,
                                   distance=max(1, int(round(HIT_MIN_GAP_S * fps))))
     return peaks.astype(np.intp)
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.analysis.metrics._common import check_path
 from engine.core.arrays import nanmean_or_none
-from engine.core.body import Landmark
+from engine.core.body import Landmark, torso_length
 
 #: Direction term = ((1 + cos) / 2) ** DIRECTION_EXPONENT, cos = cosine between the two
 #: displacement vectors. ((1 + cos) / 2) is cos^2 of half the angle; squaring it keeps small
@@ -64,9 +64,7 @@ def torso_scale_xy(image: np.ndarray, width: float, height: float) -> float:
         raise ValueError(f"width and height must be positive, got {width} x {height}")
     xy = arr[..., :2].astype(np.float64)
     xy[..., 0] *= width / height
-    shoulder = 0.5 * (xy[:, Landmark.LEFT_SHOULDER] + xy[:, Landmark.RIGHT_SHOULDER])
-    hip = 0.5 * (xy[:, Landmark.LEFT_HIP] + xy[:, Landmark.RIGHT_HIP])
-    length = np.linalg.norm(shoulder - hip, axis=1)
+    length = torso_length(xy)
     length = length[np.isfinite(length) & (length > 0)]
     return float(np.median(length)) if length.size else _NO_TORSO
 

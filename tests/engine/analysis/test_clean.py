@@ -28,6 +28,30 @@ def test_fill_gaps_limits(x, max_gap, expect_nan):
     assert np.flatnonzero(np.isnan(out)).tolist() == expect_nan
 
 
+@pytest.mark.parametrize("x, max_gap, hold_ends, expected", [
+    ([np.nan, 1.0, np.nan, np.nan, np.nan, 5.0, np.nan], None, False, [np.nan, 1, 2, 3, 4, 5, np.nan]),
+    ([np.nan, 1.0, np.nan, np.nan, np.nan, 5.0, np.nan], None, True, [1, 1, 2, 3, 4, 5, 5]),
+    ([np.nan, 1.0, np.nan, np.nan, np.nan, 5.0, np.nan], 2, True, [1, 1, np.nan, np.nan, np.nan, 5, 5]),
+    ([np.nan, np.nan], None, True, [np.nan, np.nan]),     # nothing known: nothing to hold
+])
+def test_fill_gaps_options(x, max_gap, hold_ends, expected):
+    out, filled = fill_gaps(np.array(x), max_gap, hold_ends=hold_ends)
+    np.testing.assert_array_equal(out, expected)
+    assert filled.tolist() == [np.isnan(a) and not np.isnan(b) for a, b in zip(x, expected)]
+
+
+def test_fill_gaps_gives_np_interp_numbers_to_the_last_bit():
+    """Sync and dynamics used np.interp before they shared fill_gaps: same numbers, bit for bit."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=400)
+    x[rng.random(400) < 0.3] = np.nan
+    x[0] = x[-1] = 1.0
+    known = np.isfinite(x)
+    idx = np.arange(x.size)
+    out, _ = fill_gaps(x)
+    assert np.array_equal(out, np.interp(idx, idx[known], x[known]))
+
+
 def test_smooth_reduces_noise_and_keeps_a_slow_signal():
     rng = np.random.default_rng(1)
     t = np.linspace(0, 2 * np.pi, 200)
