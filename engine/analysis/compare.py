@@ -18,7 +18,7 @@ import numpy as np
 from engine.analysis import metrics
 from engine.analysis.align import Alignment, cost_matrix, dtw
 from engine.analysis.clean import clean
-from engine.analysis.normalize import choose_mirror, joint_features, normalize
+from engine.analysis.normalize import choose_mirror, joint_features, normalize, shown_core_joints
 from engine.analysis.sync import SyncResult, motion_energy, motion_signature, sync
 from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
@@ -195,7 +195,10 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
     (t0, t1), (s0, s1) = _segments(teacher, student, s)
 
     if settings.mirror == "auto":
-        mirror, mirror_conf = choose_mirror(teacher.world[t0:t1], student.world[s0:s1])
+        shown = shown_core_joints((teacher.world[t0:t1], teacher.image[t0:t1]),
+                                  (student.world[s0:s1], student.image[s0:s1]),
+                                  visibility_threshold=clean_settings.visibility_threshold)
+        mirror, mirror_conf = choose_mirror(teacher.world[t0:t1], student.world[s0:s1], joints=shown)
     else:
         mirror, mirror_conf = settings.mirror == "on", 1.0
     t_norm = normalize(teacher.world)

@@ -41,6 +41,13 @@ MIRROR_MAX_FRAMES = 240
 #: 40 % of its clip is compared with student frames from 40 % +- this fraction of theirs.
 MIRROR_WINDOW = 0.3
 
+#: Fewest shown core joints (three left/right twins) a mirror decision is made on; with fewer,
+#: all core joints are used (a decision on one arm alone is a coin toss).
+MIN_MIRROR_JOINTS = 6
+
+#: Image landmarks further than this outside the picture (normalized units) are not shown.
+IMAGE_MARGIN = 0.02
+
 _PERM = np.asarray(MIRROR_PERMUTATION, dtype=np.intp)
 _CORE = np.asarray([int(j) for j in CORE_JOINTS], dtype=np.intp)
 
@@ -230,13 +237,46 @@ def _windowed_nn_cost(a: np.ndarray, ra: np.ndarray, b: np.ndarray, rb: np.ndarr
     return float(best.mean()) if best.size else float("nan")
 
 
-def _core_frames(norm_world: np.ndarray, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Finite frames of the core joints, subsampled: ((k, 12, 3), positions in the clip 0..1)."""
-    feats = norm_world[:, _CORE, :3]
+def _core_frames(norm_world: np.ndarray, max_frames: int, joints: np.ndarray = _CORE
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Finite frames of the given joints, subsampled: ((k, J, 3), positions in the clip 0..1)."""
+    feats = norm_world[:, joints, :3]
     idx = np.flatnonzero(np.isfinite(feats).all(axis=(1, 2)))
     idx = idx[_subsample(idx.size, max_frames)] if idx.size else idx
     pos = idx / max(norm_world.shape[0] - 1, 1)
     return feats[idx], pos
+
+
+def shown_core_joints(*clips: tuple[np.ndarray, np.ndarray | None], visibility_threshold: float = 0.5
+                      ) -> np.ndarray:
+    """The core joints every clip shows, as left/right twins (mirroring swaps them).
+
+    A joint is shown in a clip when, in at least half of its frames, it is seen with visibility
+    >= `visibility_threshold` and (when image landmarks are given) lies inside the picture:
+    MediaPipe still guesses legs that the frame cuts off, with positions below the image.
+    A twin pair counts only if both sides are shown in every clip.
+
+    Parameters
+    ----------
+    clips : (world (N, 33, 4), image (N, 33, >=2) or None) per clip
+    visibility_threshold : `CleanSettings.visibility_threshold`
+
+    Returns
+    -------
+    (J,) intp landmark indices, a subset of `body.CORE_JOINTS` in its order (may be empty).
+    """
+    shown = np.ones(_CORE.size, dtype=bool)
+    for world, image in clips:
+        with np.errstate(invalid="ignore"):
+            seen = world[:, _CORE, 3] >= visibility_threshold
+            if image is not None:
+                xy = image[:, _CORE, :2]
+                seen &= ((xy >= -IMAGE_MARGIN) & (xy <= 1.0 + IMAGE_MARGIN)).all(axis=-1)
+        shown &= seen.mean(axis=0) >= 0.5 if seen.shape[0] else np.zeros_like(shown)
+    twin = _PERM[_CORE]
+    by_index = dict(zip(_CORE.tolist(), shown.tolist()))
+    keep = [j for j, t in zip(_CORE.tolist(), twin.tolist()) if by_index[j] and by_index.get(t, False)]
+    return np.asarray(keep, dtype=np.intp)
 
 
 def choose_mirror(
@@ -245,6 +285,7 @@ def choose_mirror(
     *,
     window: float | None = MIRROR_WINDOW,
     max_frames: int = MIRROR_MAX_FRAMES,
+    joints: np.ndarray | None = None,
 ) -> tuple[bool, float]:
     """Decide whether the student dances the teacher's choreography mirrored.
 
@@ -265,6 +306,9 @@ def choose_mirror(
         whole clip; that is looser, so dances that repeat moves on both sides look ambiguous.
     max_frames : int
         Frames per clip used at most (cost grows with its square).
+    joints : (J,) landmark indices to compare, or None for all of `body.CORE_JOINTS`. Pass
+        `shown_core_joints(...)` so that a half-body clip is decided on the joints both clips
+        show, not on legs the model guessed; fewer than MIN_MIRROR_JOINTS fall back to all.
 
     Returns
     -------
@@ -275,12 +319,13 @@ def choose_mirror(
         in 0..1; 0 when either clip has no usable frame. It says how clearly one option beats
         the other, not whether the two clips show the same dance.
     """
-    ft, pt = _core_frames(normalize(teacher), max_frames)
+    use = _CORE if joints is None or len(joints) < MIN_MIRROR_JOINTS else np.asarray(joints, dtype=np.intp)
+    ft, pt = _core_frames(normalize(teacher), max_frames, use)
     if ft.shape[0] == 0:
         return False, 0.0
     costs = []
     for mirrored in (False, True):
-        fs, ps = _core_frames(normalize(student, mirror=mirrored), max_frames)
+        fs, ps = _core_frames(normalize(student, mirror=mirrored), max_frames, use)
         if fs.shape[0] == 0:
             return False, 0.0
         both_ways = _windowed_nn_cost(ft, pt, fs, ps, window) + _windowed_nn_cost(fs, ps, ft, pt, window)

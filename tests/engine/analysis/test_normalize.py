@@ -9,6 +9,7 @@ from engine.analysis.normalize import (
     mirror_world,
     normalize,
     normalize_details,
+    shown_core_joints,
     torso_lengths,
 )
 from engine.core.body import CORE_JOINTS, MIRROR_PERMUTATION, Landmark
@@ -147,3 +148,44 @@ def test_choose_mirror_keeps_a_plain_student(dance_clip):
 
 def test_choose_mirror_without_frames_is_undecided(dance_clip):
     assert choose_mirror(dance_clip(n=10), np.full((10, 33, 4), np.nan, np.float32)) == (False, 0.0)
+
+
+_LEGS = [L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE]
+
+
+def test_shown_core_joints_full_body_is_every_core_joint(dance_clip):
+    clip = dance_clip(n=30)
+    assert shown_core_joints((clip, None), (clip, None)).tolist() == [int(j) for j in CORE_JOINTS]
+
+
+def test_shown_core_joints_drops_legs_out_of_view_and_their_twins(dance_clip):
+    full = dance_clip(n=40)
+    half = full.copy()
+    half[:, _LEGS, 3] = 0.1                       # guessed legs, low visibility
+    image = np.full((40, 33, 3), 0.5, np.float32)
+    image[:, L.LEFT_HIP, 1] = 1.3                 # the left hip below the picture
+    got = shown_core_joints((full, None), (half, image))
+    want = [int(j) for j in CORE_JOINTS if j not in (*_LEGS, L.LEFT_HIP, L.RIGHT_HIP)]
+    assert got.tolist() == want                   # the right hip goes with its hidden twin
+
+
+def test_shown_core_joints_needs_half_the_frames(dance_clip):
+    clip = dance_clip(n=40)
+    clip[:19, L.LEFT_WRIST, 3] = 0.0              # hidden in 19 of 40 frames: still shown
+    assert int(L.LEFT_WRIST) in shown_core_joints((clip, None)).tolist()
+    clip[:21, L.LEFT_WRIST, 3] = 0.0              # hidden in 21 of 40: not shown, nor its twin
+    got = shown_core_joints((clip, None)).tolist()
+    assert int(L.LEFT_WRIST) not in got and int(L.RIGHT_WRIST) not in got
+
+
+def test_choose_mirror_on_a_half_body_clip_uses_the_joints_both_show(dance_clip):
+    teacher = dance_clip(n=120, seed=3)
+    student = mirror_world(teacher)
+    # The student's legs are out of the picture: the model guesses a still stance.
+    still = dance_clip(n=1, seed=9)[0]
+    student[:, _LEGS, :3] = still[_LEGS, :3]
+    student[:, _LEGS, 3] = 0.05
+    joints = shown_core_joints((teacher, None), (student, None))
+    assert not set(int(j) for j in _LEGS) & set(joints.tolist())
+    mirrored, conf = choose_mirror(teacher, student, joints=joints)
+    assert mirrored and conf > 0.3
