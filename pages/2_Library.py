@@ -44,9 +44,9 @@ def init_state() -> None:
         ss.setdefault(f"lib_f_{label}", ALL)
 
 
-def show_clips(lib: Library) -> None:
+def show_clips(lib: Library, values: dict[str, list[str]]) -> list:
+    """The clips table with its search, filters and sort; returns the clips shown."""
     ss = st.session_state
-    values = lib.label_values()
     cols = st.columns([3, 2, 2, 2, 2])
     cols[0].text_input("Search", key="lib_search", placeholder="file name, label or tag")
     for col, (label, title) in zip(cols[1:4], LABEL_NAMES.items()):
@@ -81,6 +81,7 @@ def show_clips(lib: Library) -> None:
     if missing and c2.button(f"Re-extract missing poses ({len(missing)})", key="lib_reextract",
                              help="Clips whose pose cache file was deleted but whose video is still stored."):
         reextract(lib, missing)
+    return rows
 
 
 def reextract(lib: Library, rows) -> None:
@@ -99,9 +100,8 @@ def reextract(lib: Library, rows) -> None:
     bar.empty()
 
 
-def show_progress_section(lib: Library) -> None:
+def show_progress_section(lib: Library, values: dict[str, list[str]]) -> None:
     ss = st.session_state
-    values = lib.label_values()
     if not values["routine"] or not values["dancer"]:
         st.info("Give the student clips a routine and a dancer in the table above to follow a dancer's progress.",
                 icon=":material/info:")
@@ -148,10 +148,11 @@ def show_open_report(lib: Library) -> None:
     show_stored_report(report, key="lib_report")
 
 
-def show_delete(lib: Library) -> None:
+def show_delete(lib: Library, rows: list) -> None:
+    """Delete one of the clips listed in the table (after a confirmation)."""
     ss = st.session_state
-    rows = lib.list_clips()
     if not rows:
+        st.caption("No clip listed: clear the search and filters above to choose among all clips.")
         return
     by_sha = {r.sha256: r for r in rows}
     c1, c2 = st.columns([3, 1])
@@ -189,16 +190,17 @@ def main() -> None:
     if notice is not None:
         (st.success if notice[0] == "success" else st.error)(notice[1])
         st.session_state["lib_notice"] = None
+    values = lib.label_values()
     st.subheader("Clips")
-    show_clips(lib)
+    rows = show_clips(lib, values)
     st.subheader("Progress")
-    show_progress_section(lib)
+    show_progress_section(lib, values)
     st.subheader("Past comparisons")
     show_comparisons(lib)
     show_open_report(lib)
     st.divider()
     st.subheader("Delete a clip")
-    show_delete(lib)
+    show_delete(lib, rows)
 
 
 run_page(main, title="Library", name="Library")
