@@ -116,7 +116,7 @@ def show_progress_section(lib: Library, values: dict[str, list[str]]) -> None:
 
 def show_comparisons(lib: Library) -> None:
     ss = st.session_state
-    rows = lib.list_comparisons()
+    rows = lib.list_comparisons(scores=False)   # the table shows the overall score only
     if not rows:
         st.caption("No comparisons yet: every comparison made on the Compare page, the Live practice page or the "
                    "command line is recorded here.")

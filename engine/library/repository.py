@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select, union_all, update
+from sqlalchemy import Select, and_, case, delete, func, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -422,26 +422,34 @@ class Library:
                 out[label] = [v for (v,) in conn.execute(stmt)]
         return out
 
-    def _comparison_select(self) -> Select:
+    def _comparison_select(self, *, scores: bool = True) -> Select:
         t, s = _TEACHER, _STUDENT
         c = comparisons.c
+        # Columns in ComparisonRow's field order (rows are built positionally: 5,000 rows a page).
+        components, joints = (c.components, c.joints) if scores else (null(), null())
         return self._scoped(
-            select(c.id, c.created_at, c.source, t.c.sha256.label("teacher_sha256"), t.c.file_name.label("teacher_file"),
-                   s.c.sha256.label("student_sha256"), s.c.file_name.label("student_file"), s.c.routine, s.c.dancer,
-                   c.overall, c.components, c.joints, c.sync_method, c.sync_offset_s, c.mirror, c.moments_count,
-                   c.settings_fingerprint)
+            select(c.id, c.created_at, c.source, t.c.sha256, t.c.file_name, s.c.sha256, s.c.file_name, s.c.routine,
+                   s.c.dancer, c.overall, components, joints, c.sync_method, c.sync_offset_s, c.mirror,
+                   c.moments_count, c.settings_fingerprint)
             .join(t, t.c.id == c.teacher_id).join(s, s.c.id == c.student_id))
 
     @staticmethod
     def _comparison_row(r) -> ComparisonRow:
-        m = dict(r._mapping)
-        m["created_at"] = _utc(m["created_at"])
-        m["mirror"] = None if m["mirror"] is None else bool(m["mirror"])
-        return ComparisonRow(**m)
+        v = list(r)
+        v[1] = _utc(v[1])
+        v[10] = v[10] if v[10] is not None else {}
+        v[11] = v[11] if v[11] is not None else {}
+        v[14] = None if v[14] is None else bool(v[14])
+        return ComparisonRow(*v)
 
-    def list_comparisons(self, *, sha256: str | None = None, limit: int | None = None) -> list[ComparisonRow]:
-        """Recorded comparisons, newest first; with `sha256`, those the clip is part of."""
-        stmt = self._comparison_select()
+    def list_comparisons(self, *, sha256: str | None = None, limit: int | None = None,
+                         scores: bool = True) -> list[ComparisonRow]:
+        """Recorded comparisons, newest first; with `sha256`, those the clip is part of.
+
+        ``scores=False`` leaves each row's `components` and `joints` empty (for long tables that
+        show the overall score only: they are most of the time spent).
+        """
+        stmt = self._comparison_select(scores=scores)
         if sha256 is not None:
             clip = self.find_clip(sha256)
             stmt = stmt.where(or_(comparisons.c.teacher_id == clip.id, comparisons.c.student_id == clip.id))
@@ -449,7 +457,7 @@ class Library:
         if limit is not None:
             stmt = stmt.limit(limit)
         with library_errors(self.url, "listing comparisons"), self._engine.connect() as conn:
-            return [self._comparison_row(r) for r in conn.execute(stmt)]
+            return [self._comparison_row(r) for r in conn.execute(stmt).all()]
 
     def history(self, routine: str, dancer: str) -> list[ComparisonRow]:
         """The attempts of `dancer` at `routine` (comparisons whose student clip carries both
