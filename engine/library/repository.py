@@ -93,6 +93,7 @@ class ClipInfo:
     cache_file: str | None = None
     video_path: str | None = None
     video_owned: bool = False
+    added_at: datetime | None = None     # when it was first analysed (None: now)
 
     @classmethod
     def from_performance(cls, perf: Performance, *, cache_dir: str | Path, video: str | Path | None = None,
@@ -229,6 +230,14 @@ class Library:
         return f"Library({describe_url(self.url)!r})"
 
     @property
+    def file_gone(self) -> bool:
+        """True when this is a SQLite file that was deleted (by hand) since it was opened: its
+        pooled connections would go on writing to the deleted file, so open the library again."""
+        u = self._engine.url
+        return (self.dialect == "sqlite" and bool(u.database) and u.database != ":memory:"
+                and not Path(u.database).is_file())
+
+    @property
     def dialect(self) -> str:
         return self._engine.dialect.name
 
@@ -254,7 +263,7 @@ class Library:
             "sha256": info.sha256, "file_name": info.file_name, "duration_s": info.duration_s, "fps": info.fps,
             "frames": info.frames, "detected_ratio": info.detected_ratio,
             "extractor_fingerprint": info.extractor_fingerprint, "cache_file": info.cache_file,
-            "video_path": info.video_path, "video_owned": bool(info.video_owned), "added_at": _now(),
+            "video_path": info.video_path, "video_owned": bool(info.video_owned), "added_at": info.added_at or _now(),
         }
         ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(clips).values(**values)
         new = ins.excluded
@@ -358,7 +367,8 @@ class Library:
             if e.sha256 in known:
                 continue
             self.record_clip(ClipInfo(sha256=e.sha256, file_name=e.file, duration_s=e.duration_s, frames=e.n_frames,
-                                      extractor_fingerprint=e.fingerprint, cache_file=str(Path(e.path).resolve())))
+                                      extractor_fingerprint=e.fingerprint, cache_file=str(Path(e.path).resolve()),
+                                      added_at=datetime.fromtimestamp(e.created, UTC)))
             known.add(e.sha256)
             added += 1
         return added

@@ -21,6 +21,8 @@ from engine.present.charts import COMPONENT_COLORS, joint_label
 
 #: How many joints the summary names as most improved and as holding the dancer back.
 TOP_JOINTS = 3
+#: A joint counts as improved when it gained at least this many points (0..100 scale).
+MIN_GAIN = 1.0
 OVERALL_COLOR = "#222222"
 BEST_COLOR = "#f0a202"
 
@@ -32,7 +34,8 @@ class Progress:
     attempts : how many
     best : the attempt with the highest overall score (the first of equals)
     overall_change : last overall - first overall (0 with one attempt)
-    improved : (joint, points gained from the first attempt to the last), most first; only gains
+    improved : (joint, points gained from the first attempt to the last), most first; gains of at
+        least MIN_GAIN only
     holding_back : (joint, score in the last attempt), lowest first
     """
 
@@ -51,7 +54,7 @@ def progress_summary(history: Sequence[ComparisonRow], *, top: int = TOP_JOINTS)
     first, last = history[0], history[-1]
     best = max(history, key=lambda h: h.overall)   # max keeps the first of equals
     gains = [(j, float(last.joints[j]) - float(first.joints[j])) for j in last.joints if j in first.joints]
-    improved = sorted(((j, g) for j, g in gains if g > 0), key=lambda jg: (-jg[1], jg[0]))[:top]
+    improved = sorted(((j, g) for j, g in gains if g >= MIN_GAIN), key=lambda jg: (-jg[1], jg[0]))[:top]
     holding = sorted(((j, float(v)) for j, v in last.joints.items()), key=lambda jv: (jv[1], jv[0]))[:top]
     return Progress(attempts=len(history), best=best, overall_change=float(last.overall - first.overall),
                     improved=improved, holding_back=holding)

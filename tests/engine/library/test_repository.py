@@ -172,4 +172,5 @@ def test_import_cache_adds_only_unknown_clips(library: Library, tmp_path: Path) 
     assert library.import_cache(entries) == 1
     assert {c.sha256: c.file_name for c in library.list_clips()} == {A: "known.mp4", B: "lost.mp4"}
     assert library.find_clip(B).frames == 120
+    assert library.find_clip(B).added_at.timestamp() == 0.0      # when it was cached, not now
     assert library.import_cache(entries) == 0

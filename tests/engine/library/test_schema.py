@@ -159,3 +159,11 @@ def test_a_comparison_survives_reopening(db_url: str) -> None:
     with Library(db_url) as lib:
         assert lib.get_report(cid)["scores"]["overall"] == 77.0
         assert lib.list_comparisons()[0].source == "live"
+
+
+def test_a_deleted_sqlite_file_is_noticed(tmp_path: Path) -> None:
+    lib = Library(f"sqlite:///{tmp_path / 'library.db'}")
+    assert lib.file_gone is False
+    (tmp_path / "library.db").unlink()
+    assert lib.file_gone is True
+    lib.close()

@@ -34,8 +34,10 @@ def test_summary_names_best_attempt_improved_and_weakest_joints() -> None:
     p = progress_summary(HISTORY)
     assert p.attempts == 3 and p.best.id == 1
     assert p.overall_change == pytest.approx(16.0)
-    # First -> last: left elbow +25, neck +5, right knee +1; left hip was not seen first.
+    # First -> last: left elbow +25, neck +5, right knee +1 (just counts); left hip was not seen first.
     assert p.improved == [("left_elbow", 25.0), ("neck", 5.0), ("right_knee", 1.0)]
+    tiny = progress_summary([row(0, 50.0, {"neck": 70.0}), row(1, 50.5, {"neck": 70.9})])
+    assert tiny.improved == []                                  # +0.9 is noise, not progress
     assert p.holding_back == [("left_hip", 30.0), ("right_knee", 61.0), ("left_elbow", 65.0)]
     assert joints_in_words(p.improved[:2], signed=True) == "left elbow +25, head / neck +5"
 
