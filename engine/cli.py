@@ -37,6 +37,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         "detected_ratio": round(perf.detected_ratio, 4),
         "cache_file": str(cache_path(args.cache_dir, perf.source.sha256, perf.source.fingerprint)),
     }
+    _record(args.cache_dir, lambda lib, info: lib.record_clip(info(perf, args.video)))
     print(json.dumps(out))
     return 0
 
@@ -83,6 +84,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         render_side_by_side(analysis, card, args.teacher, args.student, args.video)
     if args.json:
         write_report(report, args.json)
+    _record(args.cache_dir, lambda lib, info: lib.record_comparison(
+        report, source="cli", clips_info=[info(analysis.teacher, args.teacher), info(analysis.student, args.student)],
+        settings_fingerprint=_settings_fingerprint(align, score_settings)))
     print(_summary(report))
     return 0
 
@@ -102,6 +106,27 @@ def _summary(report: dict) -> str:
 
 
 # --- library (python -m engine library list|label|history|delete) --------------------------
+
+def _record(cache_dir: str, write) -> None:
+    """Remember an extraction or a comparison in the library: `write(library, info)` where
+    info(perf, video) is the clip's ClipInfo. A library that cannot be written is a note on
+    stderr, never a failed command."""
+    from engine.library import ClipInfo, open_library
+
+    def info(perf, video):
+        return ClipInfo.from_performance(perf, cache_dir=cache_dir, video=video)
+    try:
+        with open_library(cache_dir) as lib:
+            write(lib, info)
+    except EngineError as exc:
+        print(f"note: not recorded in the library: {exc}", file=sys.stderr)
+
+
+def _settings_fingerprint(*settings) -> str:
+    from engine.library import settings_fingerprint
+
+    return settings_fingerprint(*settings)
+
 
 def _open_library(args: argparse.Namespace):
     from engine.library import open_library

@@ -11,16 +11,27 @@ faked.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from engine.analysis.compare import Analysis
+from engine.analysis.score import score
 from engine.core.errors import EngineError, LibraryError
-from engine.library import LABELS, ClipRow, ComparisonRow, Library, default_url
+from engine.core.performance import Performance
+from engine.core.settings import AlignSettings, ScoreSettings
+from engine.io import store
+from engine.library import LABELS, ClipInfo, ClipRow, ComparisonRow, Library, default_url, settings_fingerprint
 from engine.present.charts import joint_bars_figure, timeline_figure
+from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.history import joints_in_words, progress_figure, progress_summary, scorecard_from_report
-from ui.report_view import show_scores
+from engine.present.report import build_report
+from ui.references import ATTEMPT_PREFIX, Reference
+from ui.report_view import Clip, show_scores
+
+logger = logging.getLogger("dance.app")
 
 #: Columns of the clips table; the label columns are editable in place.
 CLIP_COLUMNS = ("File", "Routine", "Dancer", "Style", "Tags", "Added", "Duration (s)", "Frames", "Dancer seen (%)",
@@ -38,14 +49,91 @@ STORED_REPORT_NOTE = ("Drawn from the stored report, without recomputing: the sc
 
 
 @st.cache_resource(show_spinner=False)
-def _library_at(url: str) -> Library:
-    """One Library (thread-safe engine and pool) per database URL, shared by every session."""
-    return Library(url)
+def _library_at(url: str, cache_dir: str) -> Library:
+    """One Library (thread-safe engine and pool) per database URL, shared by every session; on
+    first use in a server process it learns the clips already in the pose cache folder (a cache
+    older than the library, or a database deleted by hand)."""
+    lib = Library(url)
+    if Path(cache_dir).is_dir():
+        lib.import_cache(store.list_entries(cache_dir))
+    return lib
 
 
 def get_library(cache_dir: Path) -> Library:
     """The library of this app (``DANCE_DB_URL`` or ``<cache>/library.db``). Raises LibraryError."""
-    return _library_at(default_url(cache_dir))
+    url = default_url(cache_dir)
+    lib = _library_at(url, str(cache_dir))
+    if lib.file_gone:   # library.db deleted by hand while the app runs: a new one, refilled from the cache
+        lib.close()
+        _library_at.clear()
+        lib = _library_at(url, str(cache_dir))
+    return lib
+
+
+# --- recording (the Compare and Live practice pages call these; never a reason to fail) ---------
+
+def _owned(path: Path | None, cache_dir: Path) -> bool:
+    """Whether the product stored this video itself (an upload or a live recording)."""
+    if path is None:
+        return False
+    resolved = Path(path).resolve()
+    return any(resolved.is_relative_to((cache_dir / sub).resolve()) for sub in ("uploads", "live"))
+
+
+def _not_recorded(exc: EngineError) -> None:
+    logger.warning("not recorded in the library: %s", exc)
+    st.caption(f":material/warning: Not recorded in the library: {exc}")
+
+
+def record_clip(cache_dir: Path, perf: Performance, clip: Clip) -> None:
+    """Remember an extracted clip (one row per video content; its labels are kept)."""
+    try:
+        get_library(cache_dir).record_clip(
+            ClipInfo.from_performance(perf, cache_dir=cache_dir, video=clip.path, owned=_owned(clip.path, cache_dir)))
+    except EngineError as exc:
+        _not_recorded(exc)
+
+
+def record_comparison(cache_dir: Path, a: Analysis, align: AlignSettings, score_settings: ScoreSettings,
+                      clips: dict[str, Clip], *, source: str) -> None:
+    """Remember a comparison: a new row with its report (rule-based feedback) under the settings of
+    the moment it was made. Call once per analysis, not on every slider move."""
+    try:
+        card = score(a, score_settings)
+        report = build_report(a, card, rules_feedback(card, ComparisonFacts.from_analysis(a)))
+        infos = [ClipInfo.from_performance(perf, cache_dir=cache_dir, video=clips[role].path,
+                                           owned=_owned(clips[role].path, cache_dir))
+                 for role, perf in (("teacher", a.teacher), ("student", a.student))]
+        get_library(cache_dir).record_comparison(report, source=source, clips_info=infos,
+                                                 settings_fingerprint=settings_fingerprint(align, score_settings))
+    except EngineError as exc:
+        _not_recorded(exc)
+
+
+def library_references(cache_dir: Path, *, fingerprint: str, videos: dict[str, Path],
+                       exclude: set[str]) -> list[Reference]:
+    """The Live practice page's references from the library: clips whose poses (of the current
+    extractor) are cached, newest first, with their video when it is still stored. Falls back to
+    scanning the cache folder when the library cannot be opened (and says so)."""
+    from ui.references import cached_references
+
+    try:
+        rows = get_library(cache_dir).list_clips()
+    except LibraryError as exc:
+        st.caption(f":material/warning: The library cannot be read ({exc}); listing the cache folder instead.")
+        entries = store.list_entries(cache_dir) if cache_dir.is_dir() else []
+        return cached_references(entries, fingerprint=fingerprint, videos=videos, exclude=exclude)
+    refs = []
+    for r in rows:
+        if r.extractor_fingerprint != fingerprint or r.sha256 in exclude or r.file_name.startswith(ATTEMPT_PREFIX):
+            continue
+        if not r.has_poses:
+            continue
+        video = videos.get(r.sha256) or (Path(r.video_path) if r.has_video else None)
+        refs.append(Reference(key=r.sha256, name=r.file_name, sha256=r.sha256, video=video,
+                              cache_file=Path(r.cache_file), duration_s=r.duration_s,
+                              created=r.added_at.timestamp()))
+    return refs
 
 
 # --- clips ------------------------------------------------------------------------------------

@@ -80,3 +80,42 @@ def test_a_damaged_database_is_exit_2_and_kept(cli, tmp_path, monkeypatch) -> No
     rc, _, err = cli("list")
     assert rc == 2 and "damaged or not a database" in err and err.count("\n") == 1
     assert bad.read_bytes() == b"not sqlite at all" * 10
+
+
+def test_extract_records_its_clip_and_never_deletes_the_users_video(tmp_path, monkeypatch, capsys) -> None:
+    import engine.io.store
+    from tests.factories import make_perf
+
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(b"not decoded: load_or_extract is replaced")
+    perf = make_perf(90, file="mine.mp4", sha256="d" * 64)
+    monkeypatch.setattr(engine.io.store, "load_or_extract", lambda *a, **k: perf)
+    url = f"sqlite:///{tmp_path / 'lib.db'}"
+    monkeypatch.setenv("DANCE_DB_URL", url)
+    monkeypatch.setenv("ENGINE_NATIVE_LOGS", "1")
+    for _ in range(2):      # a clip analysed twice is one row
+        assert main(["extract", str(video), "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 0
+    with Library(url) as lib:
+        [clip] = lib.list_clips()
+    assert (clip.sha256, clip.file_name, clip.frames, clip.video_path) == ("d" * 64, "mine.mp4", 90, str(video))
+    assert clip.video_owned is False
+    assert main(["library", "delete", "dddddd"]) == 0
+    assert video.exists()
+
+
+def test_a_library_that_cannot_be_written_is_a_note_not_a_failure(tmp_path, monkeypatch, capsys) -> None:
+    import engine.io.store
+    from tests.factories import make_perf
+
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(b"x")
+    monkeypatch.setattr(engine.io.store, "load_or_extract", lambda *a, **k: make_perf(30, sha256="d" * 64))
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 50)
+    monkeypatch.setenv("DANCE_DB_URL", f"sqlite:///{bad}")
+    monkeypatch.setenv("ENGINE_NATIVE_LOGS", "1")
+    capsys.readouterr()
+    assert main(["extract", str(video), "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["sha256"] == "d" * 64
+    assert err.startswith("note: not recorded in the library:") and "damaged" in err
