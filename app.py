@@ -26,10 +26,11 @@ import streamlit as st
 
 from engine.analysis.compare import Analysis, analyze
 from engine.analysis.score import score
-from engine.core.settings import AlignSettings
+from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
 from ui.job_view import collect, run_job, run_page, shared_jobs, wait
+from ui.library_view import record_clip, record_comparison
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
 from ui.report_view import ROLES, Clip, init_report_state, show_report, stored_names
@@ -116,6 +117,7 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             ok = False
         else:
             clip_caption(slots[role], clips[role].name, perf)
+            record_clip(DIRS.cache, perf, clips[role])
     return ok
 
 
@@ -124,7 +126,8 @@ def clip_caption(slot, name: str, perf) -> None:
                  f"analysed, dancer found in {100 * perf.detected_ratio:.0f}%")
 
 
-def get_analysis(clips: dict[str, Clip], align: AlignSettings, akey: tuple, slot) -> Analysis | None:
+def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: ScoreSettings, akey: tuple,
+                 slot) -> Analysis | None:
     """The Analysis of the pair under `align`: from the session, else sync + DTW as a job."""
     ss = st.session_state
     if akey in ss["analyses"]:
@@ -138,6 +141,7 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, akey: tuple, slot
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
         ss["analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
+        record_comparison(DIRS.cache, a, align, score_settings, clips, source="upload")
     return a
 
 
@@ -190,7 +194,7 @@ def main() -> None:
         for role, perf in zip(ROLES, (cached.teacher, cached.student)):
             clip_caption(slots[role], clips[role].name, perf)
     with results:
-        a = get_analysis(clips, align, akey, st.container())
+        a = get_analysis(clips, align, score_settings, akey, st.container())
         if a is None:
             return
         card = score(a, score_settings)

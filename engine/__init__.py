@@ -49,16 +49,16 @@ _PUBLIC: dict[str, str] = {
 __all__ = sorted(_PUBLIC)
 
 if TYPE_CHECKING:
-    from engine.analysis.compare import Analysis, analyze, analyze_performances
-    from engine.analysis.score import Scorecard, score
-    from engine.core.errors import EngineError
-    from engine.core.performance import Performance
-    from engine.core.settings import AlignSettings, ExtractSettings, ScoreSettings, load_settings
-    from engine.demo import make_demo
-    from engine.io.store import load_or_extract
-    from engine.present.feedback import ComparisonFacts, rules_feedback
-    from engine.present.render import render_side_by_side
-    from engine.present.report import build_report, write_report
+    from engine.analysis.compare import Analysis, analyze, analyze_performances  # noqa: F401
+    from engine.analysis.score import Scorecard, score  # noqa: F401
+    from engine.core.errors import EngineError  # noqa: F401
+    from engine.core.performance import Performance  # noqa: F401
+    from engine.core.settings import AlignSettings, ExtractSettings, ScoreSettings, load_settings  # noqa: F401
+    from engine.demo import make_demo  # noqa: F401
+    from engine.io.store import load_or_extract  # noqa: F401
+    from engine.present.feedback import ComparisonFacts, rules_feedback  # noqa: F401
+    from engine.present.render import render_side_by_side  # noqa: F401
+    from engine.present.report import build_report, write_report  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""`python -m engine ...`: extract, compare, demo. Exit status 0 ok, 2 bad input, 1 internal error."""
+"""`python -m engine ...`: extract, compare, demo, library. Exit status 0 ok, 2 bad input, 1 internal error."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         "detected_ratio": round(perf.detected_ratio, 4),
         "cache_file": str(cache_path(args.cache_dir, perf.source.sha256, perf.source.fingerprint)),
     }
+    _record(args.cache_dir, lambda lib, info: lib.record_clip(info(perf, args.video)))
     print(json.dumps(out))
     return 0
 
@@ -87,6 +88,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_report(report, args.json)
     if args.csv:
         write_text_atomic(args.csv, joint_table_csv(card))
+    _record(args.cache_dir, lambda lib, info: lib.record_comparison(
+        report, source="cli", clips_info=[info(analysis.teacher, args.teacher), info(analysis.student, args.student)],
+        settings_fingerprint=_settings_fingerprint(align, score_settings)))
     print(_summary(report))
     return 0
 
@@ -103,6 +107,120 @@ def _summary(report: dict) -> str:
     lines.append("")
     lines.append(report["feedback"]["text"])
     return "\n".join(lines)
+
+
+# --- library (python -m engine library list|label|history|delete) --------------------------
+
+def _record(cache_dir: str, write) -> None:
+    """Remember an extraction or a comparison in the library: `write(library, info)` where
+    info(perf, video) is the clip's ClipInfo. A library that cannot be written is a note on
+    stderr, never a failed command."""
+    from engine.library import ClipInfo, open_library
+
+    def info(perf, video):
+        return ClipInfo.from_performance(perf, cache_dir=cache_dir, video=video)
+    try:
+        with open_library(cache_dir) as lib:
+            write(lib, info)
+    except EngineError as exc:
+        print(f"note: not recorded in the library: {exc}", file=sys.stderr)
+
+
+def _settings_fingerprint(*settings) -> str:
+    from engine.library import settings_fingerprint
+
+    return settings_fingerprint(*settings)
+
+
+def _open_library(args: argparse.Namespace):
+    from engine.library import open_library
+
+    return open_library(args.cache_dir)
+
+
+def _library_list(args: argparse.Namespace) -> int:
+    from engine.library import ClipFilter
+
+    with _open_library(args) as lib:
+        rows = lib.list_clips(ClipFilter(text=args.search, routine=args.routine, dancer=args.dancer, style=args.style))
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows]))
+        return 0
+    for r in rows:
+        labels = " · ".join(v for v in (r.routine, r.dancer, r.style, r.tags) if v) or "(no labels)"
+        dur = "?" if r.duration_s is None else f"{r.duration_s:.1f} s"
+        print(f"{r.sha256[:12]}  {r.added_at:%Y-%m-%d %H:%M}  {r.file_name}  {dur}  {labels}  "
+              f"[{r.files_status()}, {r.comparisons} comparisons]")
+    return 0
+
+
+def _library_label(args: argparse.Namespace) -> int:
+    given = {k: getattr(args, k) for k in ("routine", "dancer", "style", "tags") if getattr(args, k) is not None}
+    if not given:
+        raise EngineError("library label: give at least one of --routine, --dancer, --style, --tags")
+    with _open_library(args) as lib:
+        clip = lib.set_labels(args.sha, **given)
+    print(json.dumps(clip.to_json()))
+    return 0
+
+
+def _library_history(args: argparse.Namespace) -> int:
+    from engine.present.history import joints_in_words, progress_summary
+
+    with _open_library(args) as lib:
+        rows = lib.history(args.routine, args.dancer)
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows]))
+        return 0
+    if not rows:
+        print(f"no attempts of {args.dancer} at {args.routine} (label the student clips: library label SHA "
+              "--routine R --dancer D)")
+        return 0
+    for i, r in enumerate(rows):
+        comps = ", ".join(f"{k} {'n/a' if v is None else f'{v:.0f}'}" for k, v in r.components.items())
+        print(f"#{i + 1}  {r.created_at:%Y-%m-%d %H:%M}  overall {r.overall:5.1f}  ({comps})  {r.student_file}")
+    p = progress_summary(rows)
+    print(f"best: #{rows.index(p.best) + 1} ({p.best.overall:.1f}); change first -> last: {p.overall_change:+.1f}")
+    if p.improved:
+        print(f"improved most: {joints_in_words(p.improved, signed=True)}")
+    if p.holding_back:
+        print(f"holding back: {joints_in_words(p.holding_back, signed=False)}")
+    return 0
+
+
+def _library_delete(args: argparse.Namespace) -> int:
+    with _open_library(args) as lib:
+        gone = lib.delete_clip(args.sha)
+    print(json.dumps({"sha256": gone.sha256, "file": gone.file_name, "comparisons": gone.comparisons,
+                      "files": list(gone.files)}))
+    return 0
+
+
+def _add_library_parser(sub, default_cache_dir: str) -> None:
+    lib = sub.add_parser("library", help="the clips and comparisons remembered (DANCE_DB_URL, default "
+                                         "<cache-dir>/library.db)")
+    lib.add_argument("--cache-dir", default=default_cache_dir, help="where library.db lives (unless DANCE_DB_URL)")
+    lsub = lib.add_subparsers(dest="library_command", required=True)
+    ls = lsub.add_parser("list", help="the clips, newest first")
+    ls.add_argument("--json", action="store_true", help="one JSON array instead of lines")
+    ls.add_argument("--search", help="text in the file name, labels or tags")
+    for label in ("routine", "dancer", "style"):
+        ls.add_argument(f"--{label}", help=f"only clips with this {label}")
+    ls.set_defaults(func=_library_list)
+    lb = lsub.add_parser("label", help="set a clip's labels (an empty value clears one)")
+    lb.add_argument("sha", help="the clip's sha256 (or a unique prefix of at least 6 hex digits)")
+    for label in ("routine", "dancer", "style"):
+        lb.add_argument(f"--{label}")
+    lb.add_argument("--tags", help="free tags, comma-separated")
+    lb.set_defaults(func=_library_label)
+    hi = lsub.add_parser("history", help="a dancer's attempts at a routine, oldest first, with the progress")
+    hi.add_argument("--routine", required=True)
+    hi.add_argument("--dancer", required=True)
+    hi.add_argument("--json", action="store_true", help="one JSON array instead of lines")
+    hi.set_defaults(func=_library_history)
+    de = lsub.add_parser("delete", help="delete a clip for good: its rows, pose cache files and stored upload")
+    de.add_argument("sha", help="the clip's sha256 (or a unique prefix of at least 6 hex digits)")
+    de.set_defaults(func=_library_delete)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--llm", action="store_true", help="ask an LLM for the coaching paragraph (needs OPENAI_API_KEY)")
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_compare)
+    _add_library_parser(sub, str(DEFAULT_CACHE_DIR))
     return p
 
 

@@ -40,6 +40,7 @@ from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession
 from engine.present.charts import live_score_figure
 from ui.job_view import run_job, run_page, shared_jobs
+from ui.library_view import library_references, record_clip, record_comparison
 from ui.live_view import (
     IceConfigError,
     SessionSlot,
@@ -54,7 +55,6 @@ from ui.references import (
     SAMPLE_KEY,
     Attempt,
     Reference,
-    cached_references,
     clip_at,
     sample_clips,
     stored_videos,
@@ -128,18 +128,17 @@ def choose_reference(locked: bool) -> Reference | None:
     ss = st.session_state
     slot = st.container()
     samples = sample_clips(DIRS.samples, slot)
-    entries = store.list_entries(DIRS.cache) if DIRS.cache.is_dir() else []
     videos = stored_videos([DIRS.uploads])
     refs: dict[str, Reference] = {}
     if samples is not None:
         videos.update({c.sha256: c.path for c in samples.values()})
         teacher = samples["teacher"]
-        entry = next((e for e in entries if e.sha256 == teacher.sha256 and e.fingerprint == FINGERPRINT), None)
+        cached = store.cache_path(DIRS.cache, teacher.sha256, FINGERPRINT)
         refs[SAMPLE_KEY] = Reference(key=SAMPLE_KEY, name=teacher.name, sha256=teacher.sha256, video=teacher.path,
-                                     cache_file=None if entry is None else entry.path,
+                                     cache_file=cached if cached.is_file() else None,
                                      duration_s=video_duration(str(teacher.path), *stat_key(teacher.path)))
     exclude = {samples["teacher"].sha256} if samples is not None else set()
-    for r in cached_references(entries, fingerprint=FINGERPRINT, videos=videos, exclude=exclude):
+    for r in library_references(DIRS.cache, fingerprint=FINGERPRINT, videos=videos, exclude=exclude):
         refs[r.key] = r
     options = [*refs, UPLOAD_CHOICE]
     if ss.get("live_ref") not in options:
@@ -207,6 +206,8 @@ def extract(ref: Reference, slot) -> bool:
                                display_name=ref.name, extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))
+    if perf is not None:
+        record_clip(DIRS.cache, perf, ref.clip)
     return perf is not None
 
 
@@ -358,6 +359,7 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         if a is None:
             return
         ss["live_analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
+        record_comparison(DIRS.cache, a, align, score_settings, clips, source="live")
     card = score(a, score_settings)
     skey = json.dumps(asdict(score_settings), sort_keys=True)
     show_report(a, card, clips, akey, skey, renders_dir=DIRS.renders, prefix=PREFIX)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests never write to a developer's own library database: those that need one set DANCE_DB_URL
+# themselves; the others get the default, library.db in their temporary cache folder.
+os.environ.pop("DANCE_DB_URL", None)
 
 REPO = Path(__file__).resolve().parents[1]
 #: Real dance footage (third-party, never copied into this repo). See its SOURCES.md.

@@ -29,3 +29,8 @@ class CompareError(EngineError):
 
 class SettingsError(EngineError):
     """A settings value or settings file is invalid."""
+
+
+class LibraryError(EngineError):
+    """The library database cannot be used (corrupt, of a newer schema, unreachable) or a library
+    request is invalid (unknown clip). The database is never overwritten to get past one."""

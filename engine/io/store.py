@@ -26,7 +26,7 @@ from engine.core.settings import CACHE_SCHEMA_VERSION, ExtractSettings
 from engine.io.extract import extract, sha256_file
 from engine.io.pose import model_name
 
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "cache"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "cache"   # the repository's cache/ (engine/io/ -> ../..)
 _ARRAYS = ("image", "world", "mask", "hip_xy", "t", "detected")
 
 logger = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ import os
 import re
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -32,6 +33,7 @@ from engine.io import store
 from engine.io.pose import model_name
 from engine.io.store import CacheEntry
 from engine.io.video import frames
+from engine.library import ClipInfo, Library, default_url
 from engine.live import LiveState
 from engine.present.charts import live_score_figure
 from tests.conftest import REPO
@@ -123,12 +125,18 @@ def fake_entries(env):
         "other_model.mp4": ("c" * 64, "0" * 12, 1_700_000_200.0),
     }
     paths = []
+    lib = Library(default_url(env["cache"]))   # the chooser reads the library (extraction records there)
     for name, (digest, fp, mtime) in made.items():
         path = store.cache_path(env["cache"], digest, fp)
         store.save(make_perf(90, file=name, sha256=digest, fingerprint=fp), path)
         os.utime(path, (mtime, mtime))
+        lib.record_clip(ClipInfo(sha256=digest, file_name=name, duration_s=3.0, extractor_fingerprint=fp,
+                                 cache_file=str(path), added_at=datetime.fromtimestamp(mtime, UTC)))
         paths.append(path)
     yield made
+    for digest, _, _ in made.values():
+        lib.delete_clip(digest)
+    lib.close()
     for p in paths:
         p.unlink(missing_ok=True)
 

@@ -1,0 +1,31 @@
+"""The library: every clip and comparison remembered in a database (SQLAlchemy 2).
+
+SQLite in the cache folder by default (``<cache>/library.db``, WAL mode); any SQLAlchemy URL in
+``DANCE_DB_URL`` instead (PostgreSQL via psycopg 3 for hosted use). Takes and returns plain
+values: no analysis or presentation objects cross this boundary (it sits beside
+`engine.analysis`, below `engine.present`).
+
+    lib = open_library(cache_dir)
+    lib.record_comparison(report, source="cli", clips_info=[ClipInfo.from_performance(...)])
+    lib.list_clips(ClipFilter(routine="Salsa 1")); lib.history("Salsa 1", "Ana")
+"""
+
+from engine.library._connect import DB_FILE_NAME, ENV_DB_URL, default_url, describe_url
+from engine.library._schema import SCHEMA_VERSION
+from engine.library.repository import (
+    LABELS,
+    SOURCES,
+    ClipFilter,
+    ClipInfo,
+    ClipRow,
+    ComparisonRow,
+    DeletedClip,
+    Library,
+    open_library,
+    settings_fingerprint,
+)
+
+__all__ = [
+    "DB_FILE_NAME", "ENV_DB_URL", "LABELS", "SCHEMA_VERSION", "SOURCES", "ClipFilter", "ClipInfo", "ClipRow",
+    "ComparisonRow", "DeletedClip", "Library", "default_url", "describe_url", "open_library", "settings_fingerprint",
+]
