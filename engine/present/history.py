@@ -97,6 +97,13 @@ def joints_in_words(pairs: Sequence[tuple[str, float]], *, signed: bool) -> str:
     return ", ".join(f"{joint_label(j)} {fmt.format(v)}" for j, v in pairs)
 
 
+def _still_s(m: dict) -> float | None:
+    """A freeze moment's standing-still time; reports made before it was stored give their span."""
+    if m["kind"] != "freeze":
+        return None
+    return float(m["still_s"]) if m.get("still_s") is not None else float(m["student_s"][1] - m["student_s"][0])
+
+
 def scorecard_from_report(report: dict) -> Scorecard:
     """A Scorecard holding what a stored report keeps, so the report view's score metrics, score
     timeline and joint bars can draw it without the videos or a new analysis.
@@ -113,7 +120,8 @@ def scorecard_from_report(report: dict) -> Scorecard:
     for i, m in enumerate(report.get("moments") or []):
         moments.append(Moment(teacher_s=tuple(m["teacher_s"]), student_s=tuple(m["student_s"]), kind=m["kind"],
                               joint=m.get("joint"), error_deg=m.get("error_deg"), late_s=m.get("late_s"),
-                              severity=float(len(report["moments"]) - i), detail=m.get("detail", "")))
+                              severity=float(len(report["moments"]) - i), both_ways=bool(m.get("both_ways")),
+                              peak_deg=m.get("peak_deg"), still_s=_still_s(m)))
     return Scorecard(
         overall=float(sc["overall"]),
         components={c: sc.get("components", {}).get(c) for c in COMPONENTS},

@@ -42,13 +42,18 @@ def _clip_block(perf, active: tuple[float, float], frames_analyzed: int) -> dict
 
 
 def moment_json(m: Moment) -> dict:
-    """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), detail."""
+    """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), detail
+    and the facts the detail is worded from (both_ways, peak_deg, still_s)."""
     return {"teacher_s": [round(m.teacher_s[0], 2), round(m.teacher_s[1], 2)],
             "student_s": [round(m.student_s[0], 2), round(m.student_s[1], 2)],
             "kind": m.kind, "joint": m.joint,
             "error_deg": None if m.error_deg is None else round(m.error_deg, 1),
             "late_s": None if m.late_s is None else round(m.late_s, 2),
-            "detail": describe_moment(m)}
+            "detail": describe_moment(m),
+            # The facts behind `detail`, so a stored report rebuilds the same words (additive keys).
+            "both_ways": bool(m.both_ways),
+            "peak_deg": None if m.peak_deg is None else round(m.peak_deg, 1),
+            "still_s": None if m.still_s is None else round(m.still_s, 2)}
 
 
 def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:

@@ -248,3 +248,9 @@ def test_load_without_masks_reads_landmarks_only_and_still_checks_the_mask_count
         f["mask"].resize(69, axis=0)
     with pytest.raises(CacheError, match="mask dataset"):
         load(tmp_path / "a.h5", masks=False)
+
+
+def test_default_cache_dir_is_the_repository_cache_folder():
+    repo = Path(__file__).resolve().parents[3]
+    from engine.io.store import DEFAULT_CACHE_DIR
+    assert DEFAULT_CACHE_DIR == repo / "cache" and (repo / "cache" / ".gitkeep").is_file()

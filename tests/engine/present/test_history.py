@@ -67,10 +67,28 @@ def test_a_stored_report_becomes_a_scorecard_the_charts_can_draw() -> None:
     assert card.overall == 68.0 and card.components["silhouette"] is None and card.components["pose"] == 73.0
     assert card.joints == {"left_elbow": 48.0, "right_knee": 78.0}
     assert list(card.timeline) == [68.0, 58.0, 73.0] and list(card.teacher_s) == [0.2, 5.0, 9.8]
-    assert [m.detail for m in card.moments] == ["left arm 30 degrees lower than the teacher"] * 2
+    from engine.present.feedback import describe_moment
+    assert [describe_moment(m) for m in card.moments] == ["left arm 30 degrees lower than the teacher"] * 2
     assert card.moments[0].severity > card.moments[1].severity
     assert np.isnan(card.late_s).all()
     fig = timeline_figure(card)
     assert list(fig.data[0].y) == [68.0, 58.0, 73.0]
     bars = joint_bars_figure(card)
     assert list(bars.data[0].x) == [48.0, 78.0]
+
+
+def test_stored_moments_keep_their_words() -> None:
+    from engine.analysis.score import Moment
+    from engine.present.feedback import describe_moment
+    from engine.present.report import moment_json
+
+    made = [Moment(teacher_s=(3.1, 3.9), student_s=(2.3, 3.1), kind="form", joint="left_elbow", error_deg=2.0,
+                   late_s=None, severity=3.0, peak_deg=97.0, both_ways=True),
+            Moment(teacher_s=(5.0, 6.2), student_s=(4.0, 4.9), kind="freeze", joint=None, error_deg=None,
+                   late_s=None, severity=2.0, still_s=1.0)]
+    report = make_report()
+    report["moments"] = [moment_json(m) for m in made]
+    back = scorecard_from_report(report).moments
+    assert [describe_moment(m) for m in back] == [describe_moment(m) for m in made]
+    assert [describe_moment(m) for m in back] == ["left elbow off by up to 97 degrees, both ways",
+                                                  "stood still for 1.0 s while the teacher kept moving"]
