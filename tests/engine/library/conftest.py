@@ -157,8 +157,8 @@ def make_report(*, teacher: str = "a" * 64, student: str = "b" * 64, overall: fl
                      {"teacher_s": 5.0, "student_s": 4.6, "score": overall - 10},
                      {"teacher_s": 9.8, "student_s": 9.4, "score": overall + 5}],
         "beats_s": [],
-        "moments": [{"teacher_s": [3.0, 3.5], "student_s": [2.6, 3.1], "kind": "form", "joint": "left_elbow",
-                     "error_deg": 30.0, "late_s": None, "teacher_count": None,
+        "moments": [{"teacher_s": [3.0, 3.5], "student_s": [2.6, 3.1], "kind": "form", "joint": "left_shoulder",
+                     "error_deg": -30.0, "late_s": None, "teacher_count": None,
                      "detail": "left arm 30 degrees lower than the teacher"}] * moments,
         "feedback": {"source": "rules", "text": "Raise the left arm."},
     }
