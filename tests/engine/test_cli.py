@@ -13,7 +13,7 @@ from engine import cli
 from engine.analysis.score import score
 from engine.core.settings import MIRROR_CHOICES, SYNC_CHOICES
 from engine.present.report import joint_table_csv
-from tests.engine.result_factories import make_analysis, make_performance
+from tests.factories import make_analysis, make_performance
 
 N = 90
 

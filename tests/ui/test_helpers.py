@@ -14,7 +14,7 @@ import pytest
 
 from engine.core.body import SCORED_JOINTS
 from engine.present.report import joint_table_csv
-from tests.engine.result_factories import make_card, moment
+from tests.factories import make_card, moment
 from ui.exports import JOINT_CSV_COLUMNS, joints_csv
 from ui.jobs import Jobs
 from ui.uploads import remove_unused, store_upload, sweep_stale

@@ -28,7 +28,7 @@ from engine.io.video import audio, frames
 from engine.present.feedback.wording import describe_moment
 from engine.present.report import check_report, moment_json
 from tests.conftest import REPO, footage, needs_footage
-from tests.engine.result_factories import make_performance
+from tests.factories import make_performance
 from tests.factories import make_perf
 
 PAIR = ("pairs/callme404_teacher_douyin.mp4", "pairs/callme404_student_studio.mp4")
@@ -252,9 +252,9 @@ def test_wildly_different_lengths_are_a_clear_error():
 
 
 def test_cli_student_with_nobody_exits_2_and_writes_no_report(tmp_path):
-    from tests.engine.io.test_extract import _write_clip
-    teacher = _write_clip(tmp_path / "t.mp4", seconds=2)
-    student = _write_clip(tmp_path / "s.mp4", seconds=2)
+    from tests.factories import write_grey_clip
+    teacher = write_grey_clip(tmp_path / "t.mp4", seconds=2)
+    student = write_grey_clip(tmp_path / "s.mp4", seconds=2)
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "engine", "compare", str(teacher), str(student),
                            "--json", str(report), "--cache-dir", str(tmp_path / "c")],

@@ -1,6 +1,6 @@
 """Tests for engine.analysis.score on small hand-made Analyses with hand-computed truths.
 
-The factory Analysis (tests/engine/result_factories.py) has 30 fps clips, angle errors of zero,
+The factory Analysis (tests/factories.py) has 30 fps clips, angle errors of zero,
 trajectory, silhouette and dynamics of 90 per pair, no motion energy, and a diagonal path unless
 given one; each test changes only what it checks.
 """
@@ -17,7 +17,7 @@ from engine.core.body import DEFAULT_JOINT_WEIGHT, SCORED_JOINTS
 from engine.core.errors import SettingsError
 from engine.core.settings import ScoreSettings
 from engine.present.feedback.wording import describe_moment
-from tests.engine.result_factories import make_analysis, make_performance
+from tests.factories import make_analysis, make_performance
 
 FPS = 30.0
 N = 180                                  # 6 s clips

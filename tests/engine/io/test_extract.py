@@ -5,10 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
-from fractions import Fraction
-from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -17,6 +14,7 @@ from engine.core.body import Landmark
 from engine.core.errors import ClipTooShortError, NoPersonError, VideoError
 from engine.io.store import load_or_extract
 from tests.conftest import REPO, footage, needs_footage
+from tests.factories import write_grey_clip
 
 AIST_CLIP = "aist/gBR_sBM_c01_d04_mBR0_ch01_first3s.mp4"
 AIST_GT = "aist/keypoints_aistpp/gBR_sBM_cAll_d04_mBR0_ch01.pkl"
@@ -85,29 +83,6 @@ def test_several_people_one_is_followed_consistently(load_clip):
 
 # ---------------------------------------------------------------------------------------- bad input
 
-def _write_clip(path: Path, *, seconds: float, fps: int = 30, size=(320, 240), audio_only: bool = False) -> Path:
-    """A plain grey clip (nobody in it), or an audio-only file."""
-    with av.open(str(path), "w") as out:
-        if audio_only:
-            stream = out.add_stream("aac", rate=16000, layout="mono")
-            samples = np.zeros((1, 1024), np.float32)
-            for i in range(int(seconds * 16000 / 1024)):
-                frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
-                frame.sample_rate, frame.pts = 16000, i * 1024
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-        else:
-            stream = out.add_stream("libx264", rate=Fraction(fps))
-            stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-            img = np.full((size[1], size[0], 3), 128, np.uint8)
-            for _ in range(int(seconds * fps)):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                    out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
-
-
 def _text(tmp):
     p = tmp / "notes.mp4"
     p.write_text("this is a shopping list, not a video\n" * 50)
@@ -121,22 +96,22 @@ def _empty(tmp):
 
 
 def _truncated(tmp):
-    whole = _write_clip(tmp / "whole.mp4", seconds=4)
+    whole = write_grey_clip(tmp / "whole.mp4", seconds=4)
     p = tmp / "half.mp4"
     p.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     return p
 
 
 def _audio_only(tmp):
-    return _write_clip(tmp / "song.mp4", seconds=2, audio_only=True)
+    return write_grey_clip(tmp / "song.mp4", seconds=2, audio_only=True)
 
 
 def _nobody(tmp):
-    return _write_clip(tmp / "empty_room.mp4", seconds=2)
+    return write_grey_clip(tmp / "empty_room.mp4", seconds=2)
 
 
 def _too_short(tmp):
-    return _write_clip(tmp / "blink.mp4", seconds=0.5)
+    return write_grey_clip(tmp / "blink.mp4", seconds=0.5)
 
 
 BAD_INPUTS = [

@@ -7,16 +7,8 @@ import pytest
 
 from engine.core.body import Landmark as L
 from engine.live import fit_guide
-from tests.engine.live.helpers import (
-    LEFT_ARM,
-    LEGS,
-    H,
-    W,
-    hip_px,
-    swing,
-    to_image,
-    torso_px,
-)
+from tests.engine.live.helpers import hip_px, torso_px
+from tests.factories import LEFT_ARM, LEGS, H, W, swing, to_image
 
 
 def test_guide_sits_on_the_user_hips_with_the_user_torso_length(t_pose):

@@ -10,14 +10,13 @@ import pytest
 from engine.core.body import Landmark as L
 from engine.live import GUIDE_ALPHA, GUIDE_COLOR
 from engine.live.overlay import PLAIN_BACKGROUND, Overlay
-from tests.engine.live.helpers import (
+from tests.engine.live.helpers import FakeCamera, session
+from tests.factories import (
     LEFT_ARM,
-    FakeCamera,
     H,
     W,
     camera_frame,
     reference_of,
-    session,
     static_reference,
     swing,
     to_image,

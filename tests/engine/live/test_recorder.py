@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.live.recorder import RECORD_QUEUE, RECORD_RATE, Recorder
-from tests.engine.live.helpers import camera_frame
+from tests.factories import camera_frame
 
 
 def test_recorder_drops_frames_instead_of_blocking(tmp_path, monkeypatch):

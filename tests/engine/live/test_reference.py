@@ -10,8 +10,7 @@ import pytest
 from engine.core.body import SCORED_JOINTS
 from engine.io.encode import write_mp4
 from engine.live import LiveReference
-from tests.engine.live.helpers import FPS, static_reference
-from tests.factories import make_perf
+from tests.factories import FPS, make_perf, static_reference
 
 
 def test_reference_from_performance_decodes_display_frames(tmp_path):

@@ -10,7 +10,8 @@ from engine.core.body import SCORED_JOINTS
 from engine.core.body import Landmark as L
 from engine.core.settings import ScoreSettings
 from engine.live import LiveScorer
-from tests.engine.live.helpers import (
+from tests.engine.live.helpers import total_weight
+from tests.factories import (
     LEFT_ARM,
     LEGS,
     RIGHT_ARM,
@@ -18,7 +19,6 @@ from tests.engine.live.helpers import (
     reference_of,
     static_reference,
     swing,
-    total_weight,
 )
 
 

@@ -12,18 +12,8 @@ from engine.core.settings import ExtractSettings
 from engine.io.video import frames as decode_frames
 from engine.io.video import probe
 from engine.live import PracticeSession, recorder
-from tests.engine.live.helpers import (
-    LEFT_ARM,
-    LEGS,
-    FakeCamera,
-    H,
-    W,
-    camera_frame,
-    run,
-    session,
-    static_reference,
-    swing,
-)
+from tests.engine.live.helpers import FakeCamera, run, session
+from tests.factories import LEFT_ARM, LEGS, H, W, camera_frame, static_reference, swing
 
 
 def test_phases_follow_the_clock(t_pose):

@@ -14,7 +14,7 @@ from engine.core.body import SCORED_JOINTS
 from engine.core.settings import ScoreSettings
 from engine.present import charts
 from engine.present.feedback.wording import describe_moment
-from tests.engine.result_factories import N_JOINTS, make_analysis, make_card, make_performance, moment
+from tests.factories import N_JOINTS, make_analysis, make_card, make_performance, moment
 
 
 def _diagonal_path(n: int, m: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from engine.present.render import (
     render_side_by_side,
     worst_joints,
 )
-from tests.engine.result_factories import N_JOINTS, make_analysis, make_card, make_performance
+from tests.factories import N_JOINTS, make_analysis, make_card, make_performance
 
 FPS = 30.0
 #: Grey level of source frame i: distinct enough to survive H.264 (about +-3 levels).

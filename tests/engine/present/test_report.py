@@ -12,7 +12,7 @@ from engine.analysis.score import Moment
 from engine.core.body import SCORED_JOINTS
 from engine.core.settings import ScoreSettings
 from engine.present.report import JOINT_CSV_COLUMNS, joint_table_csv, moment_json
-from tests.engine.result_factories import make_card, moment
+from tests.factories import make_card, moment
 
 
 @pytest.mark.parametrize("m, expected", [

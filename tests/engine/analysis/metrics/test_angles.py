@@ -10,7 +10,7 @@ from engine.analysis.metrics import (
     joint_angles,
 )
 from engine.core.body import ANGLE_TRIPLETS, SCORED_JOINTS
-from tests.engine.analysis.metrics.factories import L, frozen, upright_pose
+from tests.factories import L, frozen, upright_pose
 
 COL = {name: k for k, name in enumerate(SCORED_JOINTS)}
 

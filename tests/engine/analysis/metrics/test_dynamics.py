@@ -11,7 +11,7 @@ from engine.analysis.metrics import (
     hits,
     motion_energy,
 )
-from tests.engine.analysis.metrics.factories import FPS, L, frozen, moving_world, spiky_energy
+from tests.factories import FPS, L, frozen, moving_world, spiky_energy
 
 
 def test_motion_energy_of_constant_speed_is_that_speed():

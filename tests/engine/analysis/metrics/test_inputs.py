@@ -14,7 +14,7 @@ from engine.analysis.metrics import (
     torso_scale_xy,
     trajectory_scores,
 )
-from tests.engine.analysis.metrics.factories import FPS, body_mask, frozen, line_xy, moving_world, spiky_energy
+from tests.factories import FPS, body_mask, frozen, line_xy, moving_world, spiky_energy
 
 
 def test_no_function_mutates_its_inputs():

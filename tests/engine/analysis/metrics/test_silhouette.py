@@ -13,7 +13,7 @@ from engine.analysis.metrics import (
     silhouette_scores,
 )
 from engine.analysis.metrics.silhouette import COST_SCALE
-from tests.engine.analysis.metrics.factories import S, body_mask, frozen
+from tests.factories import S, body_mask, frozen
 
 
 def sil(teacher: np.ndarray, student: np.ndarray, *, mirror: bool = False) -> float:

@@ -10,7 +10,7 @@ from engine.analysis.metrics import (
     trajectory_score,
     trajectory_scores,
 )
-from tests.engine.analysis.metrics.factories import FPS, L, frozen, line_xy
+from tests.factories import FPS, L, frozen, line_xy
 
 
 def traj(t_xy, s_xy, mirror=False, **kw) -> np.ndarray:

@@ -26,9 +26,11 @@ from engine.present.feedback import (
     llm_feedback,
     rules_feedback,
 )
-from tests.engine.present.feedback.factories import KEY, make_card, make_facts
+from tests.factories import feedback_card, make_facts
 from tests.fake_openai import fake_openai_server
 
+#: A fake OpenAI key: it must never reach a prompt, a repr, an error or a log.
+KEY = "sk-test-123"
 #: Each fake-server test must finish well inside this, seconds (no slow retries).
 FAST_S = 5.0
 
@@ -41,7 +43,7 @@ def _user_payload(messages: list[dict]) -> dict:
 
 
 def test_build_prompt_is_pure_and_deterministic():
-    card = make_card()
+    card = feedback_card()
     facts = make_facts(mirror=True)
     moments_before, joints_before = copy.deepcopy(card.moments), copy.deepcopy(card.joints)
     late_before = card.late_s.copy()
@@ -53,7 +55,7 @@ def test_build_prompt_is_pure_and_deterministic():
 
 
 def test_build_prompt_content():
-    messages = build_prompt(make_card(), make_facts(mirror=True))
+    messages = build_prompt(feedback_card(), make_facts(mirror=True))
     system, user = messages[0]["content"], messages[1]["content"]
     assert "4 to 6 sentences" in system and "do not invent numbers" in system
     payload = _user_payload(messages)
@@ -71,13 +73,13 @@ def test_build_prompt_content():
 
 
 def test_build_prompt_timing_tolerance_comes_from_the_settings():
-    card = make_card(late_s=np.full(120, 0.3), settings=ScoreSettings(timing_tolerance_s=0.4))
+    card = feedback_card(late_s=np.full(120, 0.3), settings=ScoreSettings(timing_tolerance_s=0.4))
     timing = _user_payload(build_prompt(card, make_facts()))["timing"]
     assert timing == {"score": 90.2, "tendency": "on time", "median_late_s": 0.3, "tolerance_s": 0.4}
 
 
 def test_build_prompt_moment_detail_is_the_wording():
-    payload = _user_payload(build_prompt(make_card(), make_facts()))
+    payload = _user_payload(build_prompt(feedback_card(), make_facts()))
     assert [m["detail"] for m in payload["moments"]] == [
         "left elbow 34 degrees more bent than the teacher", "stood still for 1.2 s while the teacher kept moving",
         "right knee 22 degrees straighter than the teacher", "late by 0.4 s (at worst) against the music",
@@ -85,7 +87,7 @@ def test_build_prompt_moment_detail_is_the_wording():
 
 
 def test_build_prompt_uses_base_file_names_and_nulls():
-    card = make_card(components={"pose": 81.0, "timing": None, "trajectory": float("nan"), "silhouette": None,
+    card = feedback_card(components={"pose": 81.0, "timing": None, "trajectory": float("nan"), "silhouette": None,
                                  "dynamics": 66.0}, late_s=np.full(120, np.nan))
     facts = make_facts(teacher_file="/home/ana/private/teacher.mp4", student_file=r"C:\Users\ana\me.mov")
     messages = build_prompt(card, facts)
@@ -137,7 +139,7 @@ def _no_proxy(monkeypatch):
 def _ask(base_url: str, *, timeout_s: float = 3.0, card: Scorecard | None = None) -> tuple[Feedback, float]:
     config = LLMConfig(api_key=KEY, base_url=base_url, timeout_s=timeout_s)
     start = time.monotonic()
-    fb = llm_feedback(card or make_card(), make_facts(), config)
+    fb = llm_feedback(card or feedback_card(), make_facts(), config)
     return fb, time.monotonic() - start
 
 
@@ -177,7 +179,7 @@ def test_llm_failures_fall_back_to_rules(mode, words, caplog):
     assert took < FAST_S
     assert len(requests) == 1  # no retries
     assert fb.source == "rules"
-    assert fb.text == rules_feedback(make_card(), make_facts()).text
+    assert fb.text == rules_feedback(feedback_card(), make_facts()).text
     assert fb.notice and words in fb.notice and "rule-based feedback" in fb.notice
     assert KEY not in fb.notice and KEY not in repr(fb) and KEY not in caplog.text
 
@@ -218,11 +220,11 @@ def test_llm_client_factory_is_used_and_closed():
 
     client = FakeClient()
     config = LLMConfig(api_key=KEY, model="m", max_tokens=300)
-    fb = llm_feedback(make_card(), make_facts(), config, client_factory=lambda c: client)
+    fb = llm_feedback(feedback_card(), make_facts(), config, client_factory=lambda c: client)
     assert fb == Feedback("llm", "Keep going.")
     assert client.closed
     assert calls[0]["model"] == "m" and calls[0]["max_tokens"] == 300
-    assert calls[0]["messages"] == build_prompt(make_card(), make_facts())
+    assert calls[0]["messages"] == build_prompt(feedback_card(), make_facts())
 
 
 def test_llm_config_validation_hides_key():
