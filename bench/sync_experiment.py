@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import SHARED_VIDEOS, machine_lines
-from engine.analysis.audio_lag import windowed_audio_offset
+from engine.analysis.sync.audio_lag import windowed_audio_offset
 from engine.analysis.sync import audio_offset
 from engine.io.video import audio
 

@@ -25,7 +25,7 @@ from engine.core.body import CORE_JOINTS
 from engine.core.errors import CacheError, CompareError
 from engine.core.performance import Performance
 from engine.core.progress import Progress
-from engine.core.settings import MIN_SYNC_CONFIDENCE, AlignSettings, CleanSettings, ExtractSettings
+from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
 from engine.io.store import DEFAULT_CACHE_DIR, load, load_or_extract
 from engine.io.video import audio
 
@@ -140,7 +140,7 @@ class Analysis:
     @property
     def timing_reference(self) -> bool:
         """Whether `late_s` is meaningful (a trusted offset exists)."""
-        return self.sync.method != "none" and self.sync.confidence >= MIN_SYNC_CONFIDENCE
+        return self.sync.method != "none"
 
 
 def _segment(t: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
@@ -162,7 +162,7 @@ def _segments(teacher: Performance, student: Performance, s: SyncResult) -> tupl
     if max(t_len, s_len) > MAX_LENGTH_RATIO * min(t_len, s_len):
         raise CompareError(f"The {names} dance for {t_len:.1f} s and {s_len:.1f} s: too different to be the "
                            "same section. Trim both clips to the same part of the choreography.")
-    if s.method != "none" and s.confidence >= MIN_SYNC_CONFIDENCE:
+    if s.method != "none":
         lo, hi = max(ta, sa + s.offset_s), min(tb, sb + s.offset_s)
         if hi - lo < MIN_OVERLAP_S:
             raise CompareError(

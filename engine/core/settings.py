@@ -62,12 +62,19 @@ def _default_joint_weights() -> dict[str, float]:
     return dict(DEFAULT_JOINT_WEIGHT)
 
 
-# --- sync confidence thresholds (0..1; two thresholds with two meanings, each defined once) ---
-#: "auto" sync uses the audio offset when its confidence reaches this; below, it tries motion.
-MIN_AUDIO_SYNC_CONFIDENCE = 0.3
-#: An offset (audio or motion) below this confidence is not trusted: each clip's whole active
-#: range is aligned and late/early timing is not reported.
-MIN_SYNC_CONFIDENCE = 0.2
+# --- the sync decision ("auto"; see engine.analysis.sync.audio_lag.decide_sync) ---------------
+#: Audio confidence (share of independent 4 s windows that agree on the lag, beyond chance) from
+#: which the audio lag is used whatever motion says. On the shared clips unrelated audio stays
+#: <= 0.07, the same music from two recordings >= 0.86, a simulated room re-recording at 0 dB SNR
+#: >= 0.85 (bench/sync_experiment.py); 0.35 leaves room for worse recordings.
+MIN_AUDIO_SYNC_CONFIDENCE = 0.35
+#: Motion confidence (`sync.motion_offset`) from which motion is used when audio is not. Below
+#: both, no offset is trusted: each clip's whole active range is aligned by DTW alone and no
+#: timing score is given.
+MIN_MOTION_SYNC_CONFIDENCE = 0.3
+#: Audio and motion lags this close agree, seconds: a student may dance a few tenths of a second
+#: behind the music, which moves the motion lag but not the audio one.
+SYNC_AGREE_S = 0.4
 
 
 @dataclass(frozen=True)

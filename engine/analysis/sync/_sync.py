@@ -8,9 +8,9 @@ import numpy as np
 
 from engine.analysis.sync._lag import MAX_LAG_S
 from engine.analysis.sync.motion import active_range, motion_offset
-from engine.analysis.sync.onset import audio_offset
+from engine.analysis.sync.audio_lag import decide_sync, windowed_audio_offset
 from engine.core.errors import CompareError, SettingsError
-from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, SYNC_CHOICES
+from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, MIN_MOTION_SYNC_CONFIDENCE, SYNC_AGREE_S, SYNC_CHOICES
 
 METHODS = SYNC_CHOICES
 
@@ -29,6 +29,9 @@ class SyncResult:
         0..1 (0 for "none").
     teacher_active_s, student_active_s : (float, float)
         Where each dancer actually dances, seconds from the start of their file.
+    reason : str
+        Why this method and offset won, in words (e.g. "audio +0.81 s: 15 of 15 windows agree
+        ...; motion +0.70 s agrees"); shown to the user and kept in the report.
     """
 
     method: str
@@ -36,6 +39,7 @@ class SyncResult:
     confidence: float
     teacher_active_s: tuple[float, float]
     student_active_s: tuple[float, float]
+    reason: str = ""
 
 
 def sync(
@@ -70,9 +74,10 @@ def sync(
     sr : int
         Audio sample rate, Hz.
     method : {"auto", "audio", "motion", "none"}
-        "auto": audio when both clips have it and its confidence reaches
-        `min_audio_confidence`, motion otherwise. "audio" / "motion": only that one.
-        "none": offset 0, confidence 0.
+        "auto": the audio lag when independent windows of the music agree on it (confidence
+        >= `min_audio_confidence`), whatever motion says; else weak audio that motion
+        confirms; else motion if it is confident; else "none" (`audio_lag.decide_sync`).
+        "audio" / "motion": only that one, whatever its confidence. "none": offset 0.
     min_audio_confidence : float
         0..1, see "auto".
     teacher_motion, student_motion : (N, C), (M, C) arrays, optional
@@ -97,12 +102,12 @@ def sync(
     active_t = active_range(teacher_energy, teacher_t)
     active_s = active_range(student_energy, student_t)
 
-    def result(name: str, offset_s: float, confidence: float) -> SyncResult:
+    def result(name: str, offset_s: float, confidence: float, reason: str) -> SyncResult:
         return SyncResult(method=name, offset_s=float(offset_s), confidence=float(confidence),
-                          teacher_active_s=active_t, student_active_s=active_s)
+                          teacher_active_s=active_t, student_active_s=active_s, reason=reason)
 
     if method == "none":
-        return result("none", 0.0, 0.0)
+        return result("none", 0.0, 0.0, "sync off: each clip's dancing aligned by DTW alone")
 
     have_audio = teacher_audio is not None and student_audio is not None
     if method == "audio" and not have_audio:
@@ -110,12 +115,17 @@ def sync(
         which = " and ".join(name for name, a in missing if a is None)
         raise CompareError(f"audio sync needs sound in both clips, but the {which} clip has none; "
                            "use sync 'motion' or 'auto' instead")
-    if method in ("audio", "auto") and have_audio:
-        offset, conf = audio_offset(teacher_audio, student_audio, sr, max_lag_s=max_lag_s)
-        if method == "audio" or conf >= min_audio_confidence:
-            return result("audio", offset, conf)
+    lag = windowed_audio_offset(teacher_audio, student_audio, sr, max_lag_s=max_lag_s) \
+        if method in ("audio", "auto") and have_audio else None
+    if method == "audio":
+        return result("audio", lag.offset_s, lag.confidence,
+                      f"audio chosen: {lag.windows_agreeing} of {lag.windows_total} windows agree")
     if teacher_motion is not None and student_motion is not None:
-        offset, conf = motion_offset(teacher_motion, student_motion, fps, max_lag_s=max_lag_s)
+        m_off, m_conf = motion_offset(teacher_motion, student_motion, fps, max_lag_s=max_lag_s)
     else:
-        offset, conf = motion_offset(teacher_energy, student_energy, fps, max_lag_s=max_lag_s)
-    return result("motion", offset, conf)
+        m_off, m_conf = motion_offset(teacher_energy, student_energy, fps, max_lag_s=max_lag_s)
+    if method == "motion":
+        return result("motion", m_off, m_conf, "motion chosen")
+    d = decide_sync(lag, m_off, m_conf, min_audio_confidence=min_audio_confidence,
+                    min_motion_confidence=MIN_MOTION_SYNC_CONFIDENCE, agree_s=SYNC_AGREE_S)
+    return result(d.method, d.offset_s, d.confidence, d.reason)

@@ -112,12 +112,13 @@ def moment_label(i: int, m: Moment) -> str:
 
 
 def describe_alignment(a: Analysis) -> str:
-    """How the clips were lined up, as one sentence: sync method and offset, mirroring."""
+    """How the clips were lined up: sync method and offset, mirroring, then why sync chose so."""
     s = a.sync
     if a.timing_reference:
         sync_words = (f"synced by {s.method} (confidence {s.confidence:.2f}): the same moment comes "
                       f"{abs(s.offset_s):.2f} s {'later' if s.offset_s < 0 else 'earlier'} in the student's clip")
     else:
         sync_words = "not synced in time (timing is not scored)"
+    why = f" Sync: {s.reason}." if s.reason else ""
     return (f"Clips {sync_words}; {'mirrored' if a.mirror else 'not mirrored'} "
-            f"(confidence {a.mirror_confidence:.2f}).")
+            f"(confidence {a.mirror_confidence:.2f}).{why}")

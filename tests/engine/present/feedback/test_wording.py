@@ -89,8 +89,8 @@ def test_a_moment_without_its_facts_is_refused(kind, missing):
         Moment(**SPAN, kind=kind, joint=None, error_deg=None, late_s=None)
 
 
-def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=True, mirror=False):
-    return SimpleNamespace(sync=SimpleNamespace(method=method, offset_s=offset_s, confidence=confidence),
+def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=True, mirror=False, reason=""):
+    return SimpleNamespace(sync=SimpleNamespace(method=method, offset_s=offset_s, confidence=confidence, reason=reason),
                            timing_reference=timing_reference, mirror=mirror, mirror_confidence=0.75)
 
 
@@ -102,6 +102,9 @@ def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=Tr
       "mirrored (confidence 0.75).")),
     (_analysis(method="none", timing_reference=False),
      "Clips not synced in time (timing is not scored); not mirrored (confidence 0.75)."),
+    (_analysis(method="none", timing_reference=False, reason="audio found no shared music; aligning by DTW alone"),
+     "Clips not synced in time (timing is not scored); not mirrored (confidence 0.75). "
+     "Sync: audio found no shared music; aligning by DTW alone."),
 ])
 def test_describe_alignment(a, words):
     assert describe_alignment(a) == words

@@ -44,7 +44,9 @@ import numpy as np
 from scipy import ndimage
 
 from engine.analysis.dsp import cross_correlate_full
-from engine.analysis.sync import MAX_LAG_S, N_BAND_GROUPS, onset_envelope
+from engine.analysis.sync._lag import MAX_LAG_S
+from engine.analysis.sync.onset import N_BAND_GROUPS, onset_envelope
+from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, MIN_MOTION_SYNC_CONFIDENCE, SYNC_AGREE_S
 
 # --- windows ------------------------------------------------------------------------------
 #: Window length, seconds: two bars at 120 bpm, long enough to hold a distinctive rhythm,
@@ -85,16 +87,10 @@ LOCATE_CHUNK = 8
 RUNNER_UP_EXCLUDE_S = 0.25
 
 # --- decision -----------------------------------------------------------------------------
-#: Audio confidence from which the audio lag is used, whatever motion says. On the shared
-#: clips unrelated audio stays <= 0.07, the same music from two recordings >= 0.87, a
-#: simulated room re-recording at 0 dB SNR >= 0.85 (bench/sync_experiment.py); 0.35 leaves
-#: room for worse recordings without letting chance agreement (3 spare windows) through.
-MIN_AUDIO_CONFIDENCE = 0.35
-#: Motion confidence (`sync.motion_offset`) from which motion is used when audio is not.
-MIN_MOTION_CONFIDENCE = 0.3
-#: Audio and motion lags this close agree, seconds: a student may dance a few tenths of a
-#: second behind the music, which moves the motion lag but not the audio one.
-MOTION_AGREE_S = 0.4
+#: The decision's thresholds are settings (engine.core.settings, with their meaning there).
+MIN_AUDIO_CONFIDENCE = MIN_AUDIO_SYNC_CONFIDENCE
+MIN_MOTION_CONFIDENCE = MIN_MOTION_SYNC_CONFIDENCE
+MOTION_AGREE_S = SYNC_AGREE_S
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.analysis.audio_lag import (
+from engine.analysis.sync.audio_lag import (
     MIN_AUDIO_CONFIDENCE,
     AudioLag,
     SyncDecision,
