@@ -23,15 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analysis.metrics._common import check_path
-from engine.core.body import (
-    LIMBS,
-    MID_HIP,
-    MID_SHOULDER,
-    N_LANDMARKS,
-    limb_end,
-    mid_hip,
-    mid_shoulder,
-)
+from engine.core.body import LIMBS, MID_HIP, MID_SHOULDER, N_LANDMARKS, limb_end, mid_hip, mid_shoulder
 from engine.core.body import Landmark as L
 
 N_LIMBS = len(LIMBS)

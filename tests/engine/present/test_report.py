@@ -44,7 +44,7 @@ def test_joint_csv_rows_worst_first_with_tolerances_and_first_moment():
     text = joint_table_csv(make_card(10, joints=joints, moments=ms, settings=settings))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == JOINT_CSV_COLUMNS and len(rows) == len(SCORED_JOINTS)
-    assert rows[0] == {"joint": "left_elbow", "group": "elbows", "score": "40.0", "mean_abs_error_deg": "5.0",
+    assert rows[0] == {"joint": "left_elbow", "group": "elbows", "score": "40.0", "median_error_deg": "5.0",
                        "tolerance_deg": "22", "first_moment_student_s": "1.20",
                        "first_moment_detail": "left elbow 35 degrees more bent than the teacher"}
     assert rows[1]["joint"] == "neck" and rows[1]["first_moment_student_s"] == "" and rows[1]["tolerance_deg"] == "20"
