@@ -184,10 +184,14 @@ def comovement_sums(teacher_pairs: np.ndarray, student_pairs: np.ndarray) -> tup
     ok = np.isfinite(t).all(-1) & np.isfinite(s).all(-1)                  # (K, L)
     counts = ok.sum(axis=0)
     t0, s0 = np.where(ok[..., None], t, 0.0), np.where(ok[..., None], s, 0.0)
-    n = np.maximum(counts, 1)[:, None]
-    tc = np.where(ok[..., None], t0 - t0.sum(axis=0) / n, 0.0)
-    sc = np.where(ok[..., None], s0 - s0.sum(axis=0) / n, 0.0)
-    sums = np.stack([(tc * sc).sum(axis=(0, 2)), (tc * tc).sum(axis=(0, 2)), (sc * sc).sum(axis=(0, 2))], axis=1)
+    n = np.maximum(counts, 1)
+    # Centred sums from raw ones: sum <T - mT, S - mS> = sum <T, S> - <sum T, sum S> / n (float64,
+    # unit vectors: no cancellation worth the two extra passes).
+    st, ss = t0.sum(axis=0), s0.sum(axis=0)                                # (L, 3)
+    num = np.einsum("klc,klc->l", t0, s0) - np.einsum("lc,lc->l", st, ss) / n
+    dt = np.einsum("klc,klc->l", t0, t0) - np.einsum("lc,lc->l", st, st) / n
+    ds = np.einsum("klc,klc->l", s0, s0) - np.einsum("lc,lc->l", ss, ss) / n
+    sums = np.stack([num, np.maximum(dt, 0.0), np.maximum(ds, 0.0)], axis=1)
     return sums, counts
 
 
@@ -225,12 +229,13 @@ def glitch_mask(dirs: np.ndarray, fps: float, *, max_speed_deg_s: float = MAX_LI
         return speed, {"speed": 0, "swap": 0, "any": 0}
     with np.errstate(invalid="ignore"):
         jump = angles_between(d[1:], d[:-1]) > step_limit     # (N-1, L)
-    for i, k in zip(*np.nonzero(jump)):                       # rare: a loop over the jumps only
+    cos_limit = np.cos(np.radians(step_limit))              # for unit vectors: angle <= limit <=> dot >= cos
+    for i, k in zip(*np.nonzero(jump)):                       # a loop over the jumps only
         f = i + 1                                             # the first frame after the jump
         if speed[f, k]:
             continue
         end = min(f + max_len, n)
-        back = angles_between(d[f:end, k], d[i, k][None]) <= step_limit
+        back = d[f:end, k] @ d[i, k] >= cos_limit             # NaN: not back
         stop = f + int(np.argmax(back)) if back.any() else f + 1
         speed[f:max(stop, f + 1), k] = True
     for k, j in _TWINS:
@@ -244,7 +249,7 @@ def glitch_mask(dirs: np.ndarray, fps: float, *, max_speed_deg_s: float = MAX_LI
                 continue
             end = min(f + max_len, n)
             # swapped while the left limb stays nearer the right one's last direction before the swap
-            crossed_still = angles_between(a[f:end], b[f - 1][None]) < angles_between(a[f:end], a[f - 1][None])
+            crossed_still = a[f:end] @ b[f - 1] > a[f:end] @ a[f - 1]     # nearer in angle = larger dot
             stop = f + (int(np.argmin(crossed_still)) if not crossed_still.all() else end - f)
             swap[f:max(stop, f + 1), [k, j]] = True
     flagged = speed | swap

@@ -127,7 +127,7 @@ def _prompt_facts(card: Scorecard, facts: ComparisonFacts) -> dict:
     worst = []
     for name, v in joints_worst_first(card)[:N_PROMPT_WORST_JOINTS]:
         entry: dict[str, Any] = {"joint": name, "score": _num(v, 1),
-                                 "mean_error_deg": _num(card.joint_error_deg.get(name), 1)}
+                                 "median_error_deg": _num(card.joint_error_deg.get(name), 1)}
         if name in first_moment:
             entry["worst_moment_at"] = first_moment[name]
         worst.append(entry)
