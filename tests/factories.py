@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from engine.analysis.align import Alignment
-from engine.analysis.compare import COST_GRID_SIDE, Analysis, CostGrid, cost_grid
+from engine.analysis.compare import COST_GRID_SIDE, Analysis, CostGrid, cost_grid, measure_limbs
 from engine.analysis.metrics import joint_angles
 from engine.analysis.normalize import normalize
 from engine.analysis.score import Moment, Scorecard
@@ -256,7 +256,8 @@ def make_analysis(teacher: Performance, student: Performance, path, *, offset_s:
                   grid: CostGrid | None = None, grid_side: int = COST_GRID_SIDE) -> Analysis:
     """An Analysis with the given clips, path (K, 2) and sync; per-pair metrics are placeholders.
 
-    The cost grid is computed from the clips as `analyze_performances` does, unless `grid` is given.
+    The cost grid and the limb facts are computed from the clips as `analyze_performances` does
+    (the clips taken as both raw and cleaned), unless `grid` is given.
     """
     path = np.asarray(path, dtype=np.int64)
     if grid is None:
@@ -269,7 +270,8 @@ def make_analysis(teacher: Performance, student: Performance, path, *, offset_s:
         alignment=Alignment(path=path, cost=0.0, total_cost=0.0, backend="exact", band=0.2), cost_grid=grid,
         teacher_angles=np.zeros((teacher.n_frames, N_JOINTS), np.float32),
         student_angles=np.zeros((student.n_frames, N_JOINTS), np.float32),
-        angle_error=np.zeros((k, N_JOINTS), np.float32), trajectory=np.full(k, 90.0), silhouette=np.full(k, 90.0),
+        angle_error=np.zeros((k, N_JOINTS), np.float32), **measure_limbs(teacher, student, path, mirror=mirror),
+        trajectory=np.full(k, 90.0), silhouette=np.full(k, 90.0),
         dynamics=np.full(k, 90.0), dynamics_summary={}, teacher_energy=np.zeros(teacher.n_frames),
         student_energy=np.zeros(student.n_frames), settings=AlignSettings())
 

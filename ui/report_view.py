@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.analysis.compare import Analysis
-from engine.analysis.score import Scorecard
+from engine.analysis.score import SCALE, Scorecard
 from engine.core.errors import EngineError
 from engine.core.settings import COMPONENTS
 from engine.io.video import probe
@@ -100,7 +100,10 @@ def show_scores(card: Scorecard) -> None:
     cols = st.columns(len(COMPONENTS) + 1)
     with cols[0]:
         st.metric("Overall", f"{card.overall:.0f} / 100")
-        st.caption("weighted mix of the parts, 100 = like the teacher")
+        st.caption(f"weighted mix of the parts; {SCALE}.")
+        if card.not_in_view:
+            st.caption("Not in view in both clips (not scored): "
+                       + ", ".join(n.replace("_", " ") for n in card.not_in_view) + ".")
     for col, c in zip(cols[1:], COMPONENTS):
         v = card.components.get(c)
         with col:

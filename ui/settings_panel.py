@@ -24,7 +24,7 @@ from engine.core.settings import COMPONENTS, MIRROR_CHOICES, SYNC_CHOICES, Align
 DEFAULT_SCORE = ScoreSettings()
 DEFAULT_ALIGN = AlignSettings()
 COMPONENT_MEANING = {
-    "pose": "joint angles against the teacher's, beyond each joint's tolerance",
+    "pose": "each limb moving with the teacher's (its direction in the body's own frame)",
     "timing": "on the beat: how early or late against the music",
     "trajectory": "travel across the floor, direction and amount",
     "silhouette": "body shape and extension (outline overlap)",

@@ -11,14 +11,24 @@ from __future__ import annotations
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from engine.analysis import metrics
 from engine.analysis.align import Alignment, cost_matrix, dtw
 from engine.analysis.clean import clean
-from engine.analysis.normalize import choose_mirror, joint_features, normalize, shown_core_joints
+from engine.analysis.metrics import limbs
+from engine.analysis.normalize import (
+    choose_mirror,
+    joint_features,
+    mirror_image,
+    mirror_world,
+    normalize,
+    shown_core_joints,
+)
 from engine.analysis.sync import SyncResult, motion_energy, motion_signature, sync
 from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
@@ -39,6 +49,11 @@ MAX_LENGTH_RATIO = 4.0
 SILHOUETTE_STRIDE = 2
 #: Frames per axis of the pose-distance grid kept for the warp-path chart (browsers stay fast).
 COST_GRID_SIDE = 240
+#: Rolling window of each joint's typical angle error (the dancer's style, `Analysis.angle_baseline`), s.
+ANGLE_BASELINE_S = 4.0
+#: A limb is in view when both clips show it on at least this much of the aligned path, seconds
+#: (fewer pairs carry no meaningful co-movement).
+MIN_IN_VIEW_S = 1 / 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +95,9 @@ class Analysis:
     """Everything about a teacher/student pair that weights and tolerances do not change.
 
     Index conventions: `alignment.path` (K, 2) holds (teacher frame, student frame) indices into
-    the full cleaned tracks. Student arrays are mirrored when `mirror` is True, so their joint
-    columns line up with the teacher's (the student's right arm in the teacher's left column).
+    the full cleaned tracks. `student` itself is NOT mirrored; the derived student arrays are
+    when `mirror` is True, so their joint columns line up with the teacher's (the student's
+    right arm in the teacher's left column).
 
     Attributes
     ----------
@@ -92,6 +108,17 @@ class Analysis:
     cost_grid : local pose distance over the aligned span, thinned for the warp-path chart
     teacher_angles (N, J), student_angles (M, J) : joint angles, degrees, SCORED_JOINTS order
     angle_error : (K, J) signed student - teacher angle per aligned pair, degrees
+    limb_error : (K, L) float32 angle between the student's and the teacher's limb directions in
+        each body's own frame (`metrics.limbs`, `body.LIMBS`, L = J, same columns), degrees;
+        NaN where either clip does not show the limb or the tracker glitched
+    limb_signed : (K, L, 3) float32 signed direction differences (out, up, forward), degrees
+        (`limbs.pair_errors`)
+    limb_comove : (L, 3) float64 co-movement sums (num, dt, ds) per limb over the compared
+        pairs (`limbs.comovement_sums`): num / sqrt(dt ds) is the limb's correlation
+    limb_pairs : (L,) int pairs compared per limb
+    limb_in_view : (L,) bool, both clips show the limb on at least MIN_IN_VIEW_S of the path
+    glitches : tracker glitches left out: "teacher_frames", "student_frames" (frames with any
+        limb flagged on the path) and "limb_pairs" (pair x limb entries excluded, in view otherwise)
     trajectory, silhouette, dynamics : (K,) per-pair component scores 0..100 (NaN = unknown)
     dynamics_summary : energy ratio and hit statistics
     teacher_energy (N,), student_energy (M,) : motion energy, torso lengths per second
@@ -107,6 +134,12 @@ class Analysis:
     teacher_angles: np.ndarray
     student_angles: np.ndarray
     angle_error: np.ndarray
+    limb_error: np.ndarray
+    limb_signed: np.ndarray
+    limb_comove: np.ndarray
+    limb_pairs: np.ndarray
+    limb_in_view: np.ndarray
+    glitches: dict
     trajectory: np.ndarray
     silhouette: np.ndarray
     dynamics: np.ndarray
@@ -118,6 +151,16 @@ class Analysis:
     @property
     def path(self) -> np.ndarray:
         return self.alignment.path
+
+    @cached_property
+    def angle_baseline(self) -> np.ndarray:
+        """(K, J) rolling median of |angle_error| over ANGLE_BASELINE_S along the path, degrees
+        (NaN counted as 0): the error the dancer keeps anyway (style, body shape). Computed once
+        per Analysis (in `analyze_performances`, so it travels with a pickled copy): a median
+        filter is the slowest part of a rescore."""
+        abs_err = np.abs(self.angle_error.astype(np.float64))
+        size = (max(int(ANGLE_BASELINE_S * self.teacher.fps), 1), 1)
+        return median_filter(np.where(np.isfinite(abs_err), abs_err, 0.0), size=size, mode="nearest")
 
     @property
     def teacher_s(self) -> np.ndarray:
@@ -173,6 +216,42 @@ def _segments(teacher: Performance, student: Performance, s: SyncResult) -> tupl
     return _segment(teacher.t, ta, tb), _segment(student.t, sa, sb)
 
 
+def measure_limbs(teacher: Performance, student: Performance, path: np.ndarray, *, mirror: bool,
+                  raw_teacher: Performance | None = None, raw_student: Performance | None = None,
+                  visibility_threshold: float = CleanSettings().visibility_threshold) -> dict:
+    """The limb facts of an `Analysis` (its `limb_*` and `glitches` fields, as keyword arguments).
+
+    Directions come from the cleaned tracks; tracker glitches are found on the raw ones
+    (smoothing smears a left/right flip below the speed limit) and left out of every limb fact.
+
+    Parameters
+    ----------
+    teacher, student : cleaned Performances; the student NOT mirrored (mirrored here when `mirror`)
+    path : (K, 2) (teacher frame, student frame) indices
+    raw_teacher, raw_student : the same clips before cleaning (default: the cleaned ones)
+    visibility_threshold : `CleanSettings.visibility_threshold`
+    """
+    def dirs(p: Performance, flip: bool) -> np.ndarray:
+        world, image = (mirror_world(p.world), mirror_image(p.image)) if flip else (p.world, p.image)
+        return limbs.limb_directions(world, image, visibility_threshold=visibility_threshold)
+
+    fps = teacher.fps
+    t_dirs, s_dirs = dirs(teacher, False), dirs(student, mirror)
+    t_glitch, _ = limbs.glitch_mask(dirs(teacher if raw_teacher is None else raw_teacher, False), fps)
+    s_glitch, _ = limbs.glitch_mask(dirs(student if raw_student is None else raw_student, mirror), fps)
+    ti, si = path[:, 0], path[:, 1]
+    seen = np.isfinite(t_dirs[ti]).all(-1) & np.isfinite(s_dirs[si]).all(-1)          # (K, L)
+    glitched = t_glitch[ti] | s_glitch[si]
+    t_dirs[t_glitch], s_dirs[s_glitch] = np.nan, np.nan
+    err, signed = limbs.pair_errors(t_dirs, s_dirs, path)
+    sums, counts = limbs.comovement_sums(t_dirs[ti], s_dirs[si])
+    return {"limb_error": err.astype(np.float32), "limb_signed": signed.astype(np.float32), "limb_comove": sums,
+            "limb_pairs": counts, "limb_in_view": counts >= max(MIN_IN_VIEW_S * fps, 1.0),
+            "glitches": {"teacher_frames": int(t_glitch[np.unique(ti)].any(axis=1).sum()),
+                         "student_frames": int(s_glitch[np.unique(si)].any(axis=1).sum()),
+                         "limb_pairs": int((glitched & seen).sum())}}
+
+
 def analyze_performances(teacher: Performance, student: Performance, *, settings: AlignSettings = AlignSettings(),
                          teacher_audio: np.ndarray | None = None, student_audio: np.ndarray | None = None,
                          sr: int = AUDIO_SR, clean_settings: CleanSettings = CleanSettings()) -> Analysis:
@@ -187,6 +266,7 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
         raise CompareError(f"Analysis rates differ ({teacher.fps} vs {student.fps} fps); re-extract both clips "
                            "with the same settings.")
     fps = teacher.fps
+    raw_teacher, raw_student = teacher, student
     teacher, student = clean(teacher, clean_settings), clean(student, clean_settings)
     s = sync(teacher_t=teacher.t, teacher_energy=motion_energy(teacher.world, fps),
              student_t=student.t, student_energy=motion_energy(student.world, fps), fps=fps,
@@ -216,10 +296,12 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
     t_angles, s_angles = metrics.joint_angles(t_norm), metrics.joint_angles(s_norm)
     t_energy, s_energy = metrics.motion_energy(t_norm, fps), metrics.motion_energy(s_norm, fps)
     dyn, dyn_summary = metrics.dynamics_scores(t_energy, s_energy, path, fps)
-    return Analysis(
+    result = Analysis(
         teacher=teacher, student=student, sync=s, mirror=bool(mirror), mirror_confidence=float(mirror_conf),
         alignment=alignment, cost_grid=cost_grid(t_norm, s_norm, path), teacher_angles=t_angles, student_angles=s_angles,
         angle_error=metrics.angle_errors(t_angles, s_angles, path),
+        **measure_limbs(teacher, student, path, mirror=bool(mirror), raw_teacher=raw_teacher, raw_student=raw_student,
+                        visibility_threshold=clean_settings.visibility_threshold),
         trajectory=metrics.trajectory_scores(
             teacher.hip_xy, student.hip_xy, path, fps=fps, mirror=mirror,
             teacher_scale=metrics.torso_scale_xy(teacher.image, teacher.source.width, teacher.source.height),
@@ -231,6 +313,8 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
                                              stride=SILHOUETTE_STRIDE),
         dynamics=dyn, dynamics_summary=dyn_summary, teacher_energy=t_energy, student_energy=s_energy,
         settings=settings)
+    result.angle_baseline  # noqa: B018 -- computed now, so every rescore finds it ready
+    return result
 
 
 class _Cancelled(Exception):

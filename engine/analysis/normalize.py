@@ -104,6 +104,18 @@ def mirror_world(world: np.ndarray) -> np.ndarray:
     return out
 
 
+def mirror_image(image: np.ndarray) -> np.ndarray:
+    """Image landmarks (N, 33, C>=2) of the horizontally flipped video: x -> 1 - x (normalized
+    image units), left and right landmarks swapped (`body.MIRROR_PERMUTATION`), as `mirror_world`
+    does for world landmarks. Not modified; returns a new array."""
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[1] != N_LANDMARKS or arr.shape[2] < 2:
+        raise ValueError(f"image: expected (N, {N_LANDMARKS}, C>=2), got {arr.shape}")
+    out = arr[:, _PERM, :].copy()
+    out[..., 0] = 1.0 - out[..., 0]
+    return out
+
+
 def torso_lengths(world: np.ndarray) -> np.ndarray:
     """Per-frame torso length |shoulder midpoint - hip midpoint|, shape (N,), input units.
 

@@ -2,10 +2,25 @@
 
 Cheap by design (no extraction, no DTW): the dashboard calls it on every slider move.
 
-Scoring curves. An angle difference within the joint's tolerance is free; beyond it the pair
-score falls as 100 / (1 + (excess / POSE_HALF_DEG)^2), i.e. to 50 at POSE_HALF_DEG past the
-tolerance. Timing works the same way in seconds. Moments are error spikes against a rolling
-baseline: a constant small offset is the dancer's style, a sudden rise is a mistake.
+Pose: how the student's limbs move WITH the teacher's. Per limb, the correlation C_l of the two
+direction tracks along the aligned path (`Analysis.limb_comove`: 1 = moved exactly as the
+teacher, about 0 = unrelated; a constant offset, i.e. style, cancels); pooled over the limbs in
+view with the joint weights w_l: C = sum w num / sqrt(sum w dt * sum w ds). The pose component is
+`comovement_score(C)` = 100 (1 - (1 - max(C, 0))^2): a quadratic loss on the movement the
+teacher's does not explain (`SCALE`). On real footage (issue #12): different dances 2-50, the
+same choreography by two dancers 80-94, a clip against itself or its mirror image 100.
+
+Per joint: `comovement_score(C_l)` times (1 - LOCAL_PENALTY W_l), where W_l is the worst
+LOCAL_WINDOW_S moving mean of the pair's local excess clip((err - median_l - tol_l) /
+LOCAL_SPAN_DEG, 0, 1): err the direction error, median_l the pair's own typical error for that
+limb (style), tol_l the joint group's tolerance. The per-pair pose of the timeline and
+`joint_timeline` is 100 (1 - local excess). Timing: a lateness within the tolerance is free;
+beyond it the pair score falls as 100 / (1 + (excess / TIMING_HALF_S)^2).
+
+Moments are error spikes against a rolling baseline: a constant small offset is the dancer's
+style, a sudden rise is a mistake. Form moments still read the flexion-angle errors
+(`Analysis.angle_error`; their words, "more bent", describe angles); moving them onto the limb
+directions (`Analysis.limb_signed`) is the next step.
 
 Moments carry facts (joint, signed error, lateness, how long), not words: the sentences a
 student reads are written by `engine.present.feedback.wording.describe_moment`.
@@ -13,26 +28,38 @@ student reads are written by `engine.present.feedback.wording.describe_moment`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.ndimage import uniform_filter1d
 
 from engine.analysis.compare import Analysis
 from engine.analysis.metrics import dynamics_score
 from engine.core.arrays import true_runs
-from engine.core.body import ANGLE_POINTS, JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
+from engine.core.body import JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
 from engine.core.errors import SettingsError
 from engine.core.settings import COMPONENTS, ScoreSettings
 
-#: Degrees past tolerance at which a pose pair scores 50.
+#: What the scores mean (shown with every score: report, dashboard, feedback, README).
+SCALE = ("100 = indistinguishable from the teacher; 85 or more = the choreography is right with small "
+         "differences; 50 or less = what an unrelated dance gets")
+#: Degrees past tolerance at which a flexion-angle pair scores 50 (live practice scoring).
 POSE_HALF_DEG = 30.0
+#: Degrees past (the limb's own median error + its tolerance) over which a pair's limb score
+#: falls from 100 to 0: a limb direction 30 degrees off beyond the dancer's usual is fully wrong.
+LOCAL_SPAN_DEG = 30.0
+#: Length of the worst stretch that lowers a joint's score, seconds (about one dance move).
+LOCAL_WINDOW_S = 1.0
+#: Share of a joint's co-movement score that a window entirely off (W_l = 1) takes away: a
+#: joint that moves with the teacher but is clearly wrong for a whole move keeps half.
+LOCAL_PENALTY = 0.5
+#: A limb whose direction spreads less than this about its mean (RMS, degrees) over the path is
+#: held still: its correlation is undefined, so two still limbs count as agreeing (C = 1), one
+#: still against a moving one as not co-moving (C = 0). Tracking noise alone exceeds it.
+STILL_RMS_DEG = 1.0
 #: Seconds past the timing tolerance at which a pair's timing scores 50.
 TIMING_HALF_S = 0.3
-#: Interpolated (gap-filled) angles count this much in the pose score.
-FILLED_WEIGHT = 0.5
-#: Rolling baseline of each joint's error (the dancer's style), seconds.
-BASELINE_S = 4.0
 #: A form error must exceed its baseline by max(tolerance, this) to be a mistake, degrees.
 MIN_SPIKE_DEG = 15.0
 #: A form moment's direction is named only when the signed mean is at least this share of the
@@ -103,13 +130,15 @@ class Scorecard:
     ----------
     overall : 0..100
     components : component -> 0..100, or None when it could not be computed
-    joints : student's joint name -> 0..100 (NaN-free; joints never seen are left out)
-    joint_error_deg : student's joint name -> mean absolute angle difference, degrees
+    joints : student's joint name -> 0..100 (NaN-free; joints not in view are left out)
+    joint_error_deg : student's joint name -> median limb direction error, degrees
     teacher_s, student_s : (K,) times of the aligned pairs, seconds
     timeline : (K,) combined score per pair, smoothed, 0..100
-    joint_timeline : (K, J) per-joint pair scores (SCORED_JOINTS order, teacher's columns), 0..100
+    joint_timeline : (K, J) per-joint pair scores (SCORED_JOINTS order, teacher's columns), 0..100,
+        NaN where not compared
     late_s : (K,) lateness against the music, seconds (NaN without a timing reference)
     moments : most important first
+    not_in_view : the student's joints that one of the clips does not show (not scored)
     """
 
     overall: float
@@ -123,6 +152,7 @@ class Scorecard:
     late_s: np.ndarray
     moments: list[Moment]
     settings: ScoreSettings = field(default_factory=ScoreSettings)
+    not_in_view: tuple[str, ...] = ()
 
     @property
     def worst_joints(self) -> list[tuple[str, float]]:
@@ -132,6 +162,24 @@ class Scorecard:
 def falloff(excess: np.ndarray, half: float) -> np.ndarray:
     """100 at zero excess, 50 at `half`, towards 0 beyond; NaN stays NaN."""
     return 100.0 / (1.0 + (np.maximum(excess, 0.0) / half) ** 2)
+
+
+def comovement_score(c: np.ndarray | float) -> np.ndarray:
+    """Co-movement correlation -> 0..100: 100 (1 - (1 - max(c, 0))^2); NaN stays NaN.
+
+    Anchors: c = 1 -> 100, c = 0.29 -> about 50 (unrelated dances), c <= 0 -> 0.
+    """
+    return 100.0 * (1.0 - (1.0 - np.clip(c, 0.0, 1.0)) ** 2)
+
+
+def correlation(num: np.ndarray, dt: np.ndarray, ds: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """num / sqrt(dt ds) of co-movement sums over n pairs, with held-still limbs resolved
+    (`STILL_RMS_DEG`). NaN where n is 0."""
+    still = n * np.radians(STILL_RMS_DEG) ** 2
+    t_still, s_still = dt <= still, ds <= still
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = num / np.sqrt(dt * ds)
+    return np.where(n > 0, np.where(t_still & s_still, 1.0, np.where(t_still | s_still, 0.0, c)), np.nan)
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray, axis=None) -> np.ndarray:
@@ -171,26 +219,41 @@ def joint_tables(settings: ScoreSettings) -> tuple[np.ndarray, np.ndarray]:
     return tol, w
 
 
-def angles_filled(filled: np.ndarray | None, n: int) -> np.ndarray:
-    """(N, 33) landmark fill flags -> (N, J): an angle is interpolated if any of its points is."""
-    if filled is None:
-        return np.zeros((n, len(SCORED_JOINTS)), dtype=bool)
-    return np.stack([filled[:, list(pts)].any(axis=1) for pts in ANGLE_POINTS], axis=1)
+def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
+          ) -> tuple[float | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The pose component, per-pair limb scores and per-joint scores (module docstring).
 
+    Returns
+    -------
+    pose : 0..100, or None when no limb is in view in both clips
+    pair : (K, L) per-pair limb scores 0..100, NaN where not compared or not in view
+    joint : (L,) per-joint scores 0..100, NaN where not in view
+    median_err : (L,) each limb's median direction error over the path, degrees (NaN: never compared)
+    """
+    seen = a.limb_in_view
+    num, dt, ds = (a.limb_comove[:, c] for c in range(3))
+    n = np.asarray(a.limb_pairs, dtype=np.float64)
+    w = jw * seen
+    pooled = correlation(*(np.sum(w * x) for x in (num, dt, ds, n))) if w.sum() > 0 else np.nan
+    pose = round(float(comovement_score(pooled)), 1) if np.isfinite(pooled) else None
 
-def _pair_confidence(a: Analysis) -> np.ndarray:
-    """(K, J) weight of each pair's angle: observed values count fully, interpolated ones less."""
-    t_f = angles_filled(a.teacher.filled, a.teacher.n_frames)[a.path[:, 0]]
-    s_f = angles_filled(a.student.filled, a.student.n_frames)[a.path[:, 1]]
-    return np.where(t_f | s_f, FILLED_WEIGHT, 1.0)
+    err = a.limb_error.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)             # a limb never compared: NaN, left out
+        median_err = np.nanmedian(err, axis=0)
+    excess = np.clip((err - median_err - tol) / LOCAL_SPAN_DEG, 0.0, 1.0)                            # (K, L)
+    excess[:, ~seen] = np.nan
+    window = max(round(LOCAL_WINDOW_S * a.teacher.fps), 1)
+    worst = uniform_filter1d(np.nan_to_num(excess, nan=0.0), size=window, axis=0, mode="constant").max(axis=0) \
+        if err.shape[0] else np.zeros(err.shape[1])
+    joint = np.where(seen, comovement_score(correlation(num, dt, ds, n)) * (1.0 - LOCAL_PENALTY * worst), np.nan)
+    return pose, 100.0 * (1.0 - excess), joint, median_err
 
 
 def _form_moments(a: Analysis, settings: ScoreSettings, tol: np.ndarray) -> list[Moment]:
     fps = a.teacher.fps
     abs_err = np.abs(a.angle_error.astype(np.float64))
-    # Rolling baseline along the path: the error the dancer keeps anyway (style, body shape).
-    filled_err = np.where(np.isfinite(abs_err), abs_err, 0.0)
-    baseline = median_filter(filled_err, size=(max(int(BASELINE_S * fps), 1), 1), mode="nearest")
+    baseline = a.angle_baseline     # the error the dancer keeps anyway (style, body shape)
     spike = np.isfinite(abs_err) & (abs_err > tol) & (abs_err - baseline > np.maximum(tol, MIN_SPIKE_DEG))
     moments = []
     ts, ss = a.teacher_s, a.student_s
@@ -276,17 +339,15 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     """
     fps = a.teacher.fps
     tol, jw = joint_tables(settings)
-    abs_err = np.abs(a.angle_error.astype(np.float64))
-    joint_pair = falloff(abs_err - tol, POSE_HALF_DEG)                       # (K, J)
-    conf = _pair_confidence(a)
-    pose_pair = _weighted_mean(joint_pair, conf * jw, axis=1)                 # (K,)
-
+    pose, joint_pair, limb_score, median_err = _pose(a, tol, jw)
+    seen = a.limb_in_view
+    pose_pair = _weighted_mean(joint_pair, np.broadcast_to(jw * seen, joint_pair.shape), axis=1)       # (K,)
     joints, joint_err = {}, {}
     for j, name in enumerate(SCORED_JOINTS):
-        v = _weighted_mean(joint_pair[:, j], conf[:, j])
-        if np.isfinite(v):
-            joints[student_joint(name, a.mirror)] = round(float(v), 1)
-            joint_err[student_joint(name, a.mirror)] = round(float(np.nanmean(abs_err[:, j])), 1)
+        if seen[j] and np.isfinite(limb_score[j]):
+            joints[student_joint(name, a.mirror)] = round(float(limb_score[j]), 1)
+            joint_err[student_joint(name, a.mirror)] = round(float(median_err[j]), 1)
+    not_in_view = tuple(student_joint(name, a.mirror) for j, name in enumerate(SCORED_JOINTS) if not seen[j])
 
     if a.timing_reference:
         late = a.late_s
@@ -298,6 +359,7 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     per_pair = {"pose": pose_pair, "timing": timing_pair, "trajectory": a.trajectory,
                 "silhouette": a.silhouette, "dynamics": a.dynamics}
     components = {c: _nanmean_or_none(per_pair[c]) for c in COMPONENTS}
+    components["pose"] = pose
     components["dynamics"] = dynamics_score(a.dynamics, a.dynamics_summary)
     components = {c: None if v is None else round(float(v), 1) for c, v in components.items()}
 
@@ -320,4 +382,5 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     moments = sorted(moments, key=lambda m: -m.severity)[: settings.max_moments]
     return Scorecard(overall=round(float(overall), 1), components=components, joints=joints,
                      joint_error_deg=joint_err, teacher_s=a.teacher_s, student_s=a.student_s,
-                     timeline=timeline, joint_timeline=joint_pair, late_s=late, moments=moments, settings=settings)
+                     timeline=timeline, joint_timeline=joint_pair, late_s=late, moments=moments, settings=settings,
+                     not_in_view=not_in_view)

@@ -96,6 +96,36 @@ ANGLE_POINTS: tuple[tuple[int, ...], ...] = tuple(
                            + ((L.NOSE,) if j == "neck" else ())))
     for j in SCORED_JOINTS)
 
+#: End of a limb that is not a landmark: the midpoint of the hips or of the shoulders.
+MID_HIP, MID_SHOULDER = "mid_hip", "mid_shoulder"
+
+#: Limbs whose direction in the dancer's own frame is scored, as (name, from, to, side, joint):
+#: `from`/`to` are landmarks or MID_HIP / MID_SHOULDER; side +1 for a left limb, -1 right, 0
+#: axial. Each limb is reported as one scored joint, in `SCORED_JOINTS` order (upper arm ->
+#: shoulder, forearm -> elbow, hand -> wrist, thigh -> hip, shin -> knee, foot -> ankle,
+#: torso -> torso, head -> neck), so per-limb arrays share the joint columns.
+LIMBS: tuple[tuple[str, Landmark | str, Landmark | str, int, str], ...] = (
+    ("left_upper_arm", L.LEFT_SHOULDER, L.LEFT_ELBOW, 1, "left_shoulder"),
+    ("right_upper_arm", L.RIGHT_SHOULDER, L.RIGHT_ELBOW, -1, "right_shoulder"),
+    ("left_forearm", L.LEFT_ELBOW, L.LEFT_WRIST, 1, "left_elbow"),
+    ("right_forearm", L.RIGHT_ELBOW, L.RIGHT_WRIST, -1, "right_elbow"),
+    ("left_hand", L.LEFT_WRIST, L.LEFT_INDEX, 1, "left_wrist"),
+    ("right_hand", L.RIGHT_WRIST, L.RIGHT_INDEX, -1, "right_wrist"),
+    ("left_thigh", L.LEFT_HIP, L.LEFT_KNEE, 1, "left_hip"),
+    ("right_thigh", L.RIGHT_HIP, L.RIGHT_KNEE, -1, "right_hip"),
+    ("left_shin", L.LEFT_KNEE, L.LEFT_ANKLE, 1, "left_knee"),
+    ("right_shin", L.RIGHT_KNEE, L.RIGHT_ANKLE, -1, "right_knee"),
+    ("left_foot", L.LEFT_HEEL, L.LEFT_FOOT_INDEX, 1, "left_ankle"),
+    ("right_foot", L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX, -1, "right_ankle"),
+    ("torso", MID_HIP, MID_SHOULDER, 0, "torso"),
+    ("head", MID_SHOULDER, L.NOSE, 0, "neck"),
+)
+LIMB_NAMES: tuple[str, ...] = tuple(limb[0] for limb in LIMBS)
+#: Limb name -> the scored joint it is reported as.
+LIMB_JOINT: dict[str, str] = {limb[0]: limb[4] for limb in LIMBS}
+if tuple(LIMB_JOINT.values()) != SCORED_JOINTS:
+    raise AssertionError("LIMBS must list one limb per scored joint, in SCORED_JOINTS order")
+
 #: Joint groups as shown in the UI's tolerance sliders.
 JOINT_GROUP: dict[str, str] = {
     "left_shoulder": "shoulders", "right_shoulder": "shoulders",
@@ -163,3 +193,12 @@ def torso_length(points: np.ndarray) -> np.ndarray:
 def hip_centre(points: np.ndarray) -> np.ndarray:
     """Mid-hip point of landmarks (..., 33, >=2) -> (..., 2): the first two coordinates only."""
     return mid_hip(points[..., :2])
+
+
+def limb_end(points: np.ndarray, end: Landmark | str) -> np.ndarray:
+    """One end of a limb (`LIMBS`) of landmarks (..., 33, D) -> (..., D)."""
+    if end == MID_HIP:
+        return mid_hip(points)
+    if end == MID_SHOULDER:
+        return mid_shoulder(points)
+    return points[..., int(end), :]

@@ -181,11 +181,12 @@ def joint_heatmap_figure(card: Scorecard, *, mirror: bool = False) -> go.Figure:
 
 
 def joint_bars_figure(card: Scorecard) -> go.Figure:
-    """Per-joint scores (worst first) beside each joint's mean angle error and its tolerance.
+    """Per-joint scores (worst first) beside each joint's typical direction error and its tolerance.
 
-    Left panel: score bars 0..100. Right panel: mean absolute angle difference (dot; red when
-    beyond the tolerance) against the tolerance of the joint's group (grey bar: differences up to
-    it are free), degrees.
+    Left panel: score bars 0..100. Right panel: median limb direction error (dot; red when beyond
+    the tolerance) against the tolerance of the joint's group (grey bar), degrees. The score
+    forgives a steady difference (style) and the tolerance beyond it; the dot shows how large
+    that steady difference is.
     """
     items = sorted(card.joints.items(), key=lambda kv: (kv[1], kv[0]))
     names = [joint_label(n) for n, _ in items]
@@ -195,7 +196,7 @@ def joint_bars_figure(card: Scorecard) -> go.Figure:
     colors = [BAR_COLORS["poor" if s < POOR else "fair" if s < FAIR else "good"] for s in scores]
 
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.55, 0.45], horizontal_spacing=0.04,
-                        subplot_titles=("score (0-100)", "mean angle error vs tolerance (degrees)"))
+                        subplot_titles=("score (0-100)", "median direction error vs tolerance (degrees)"))
     fig.add_trace(go.Bar(
         x=scores, y=names, orientation="h", marker_color=colors, text=[f"{s:.0f}" for s in scores],
         textposition="outside", cliponaxis=False, name="score", showlegend=False,
@@ -210,7 +211,7 @@ def joint_bars_figure(card: Scorecard) -> go.Figure:
         marker={"color": [BAR_COLORS["poor"] if e > t else BAR_COLORS["good"] for e, t in zip(errors, tol)],
                 "size": 12, "line": {"color": "#333", "width": 1}},
         text=[f"{e:.0f}°" if np.isfinite(e) else "" for e in errors], textposition="middle right",
-        name="mean angle error", hovertemplate="%{y}: mean error %{x:.1f}°<extra></extra>"), row=1, col=2)
+        name="median direction error", hovertemplate="%{y}: median error %{x:.1f}°<extra></extra>"), row=1, col=2)
     fig.update_xaxes(range=[0, 112], row=1, col=1, title_text="score")
     top = float(np.nanmax(np.concatenate([errors, tol, [10.0]]))) * 1.25
     fig.update_xaxes(range=[0, top], row=1, col=2, title_text="degrees")

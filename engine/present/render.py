@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from engine.analysis.score import Scorecard
 
 #: A pair's joint scoring below this is highlighted (at most MAX_HIGHLIGHT, worst first). With
-#: score.POSE_HALF_DEG = 30, 85 means about 13 degrees past the joint's tolerance.
+#: score.LOCAL_SPAN_DEG = 30, 85 means the limb is 4.5 degrees past its usual error + tolerance.
 HIGHLIGHT_BELOW = 85.0
 MAX_HIGHLIGHT = 3
 #: Audio sample rate of the output, Hz.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.analysis.score import SCALE
 from engine.core.arrays import thin_indices
 from engine.core.body import JOINT_GROUP
 from engine.core.files import write_text_atomic
@@ -27,7 +28,7 @@ REPORT_VERSION = 1
 #: The warp path and the timeline are written at most this many points each (evenly thinned).
 MAX_POINTS = 1000
 #: Columns of `joint_table_csv`.
-JOINT_CSV_COLUMNS = ("joint", "group", "score", "mean_abs_error_deg", "tolerance_deg", "first_moment_student_s",
+JOINT_CSV_COLUMNS = ("joint", "group", "score", "median_error_deg", "tolerance_deg", "first_moment_student_s",
                      "first_moment_detail")
 
 
@@ -70,10 +71,11 @@ def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
         "mirror": bool(a.mirror),
         "alignment": {"pairs_s": [[_r(ts[i]), _r(ss[i])] for i in idx], "cost": _r(a.alignment.cost, 4),
                       "backend": a.alignment.backend},
-        "scores": {"overall": _r(card.overall, 1),
+        "scores": {"overall": _r(card.overall, 1), "scale": SCALE,
                    "components": {c: (None if card.components[c] is None else _r(card.components[c], 1))
                                   for c in COMPONENTS},
-                   "joints": {k: _r(v, 1) for k, v in card.joints.items()}},
+                   "joints": {k: _r(v, 1) for k, v in card.joints.items()},
+                   "not_in_view": list(card.not_in_view)},
         "timeline": [{"teacher_s": _r(ts[i]), "student_s": _r(ss[i]), "score": _r(card.timeline[i], 1)} for i in idx],
         "moments": [moment_json(m) for m in card.moments],
         "feedback": {"source": feedback.source, "text": feedback.text},
@@ -93,7 +95,7 @@ def write_report(report: dict, path: str | Path) -> None:
 def joint_table_csv(card: Scorecard) -> str:
     """The per-joint table as CSV text: one row per scored joint (the student's own names), worst first.
 
-    Columns (`JOINT_CSV_COLUMNS`): joint, group, score (0..100), mean absolute angle difference
+    Columns (`JOINT_CSV_COLUMNS`): joint, group, score (0..100), median limb direction error
     (degrees), the group's tolerance (degrees), and the student time (s) and words of the most
     important form moment at that joint (empty when there is none).
     """
@@ -152,6 +154,11 @@ def check_report(r: dict) -> list[str]:
     need(set(comps) == set(COMPONENTS), f"scores.components keys {sorted(comps)}")
     need(all(score_ok(v) for v in comps.values()), "a component is outside 0..100")
     need(all(score_ok(v) and v is not None for v in sc.get("joints", {}).values()), "a joint score is outside 0..100")
+    # Additive keys of report_version 1: absent from older reports, checked when present.
+    need(isinstance(sc.get("scale", ""), str), "scores.scale must be text")
+    niv = sc.get("not_in_view", [])
+    need(isinstance(niv, list) and all(isinstance(n, str) for n in niv), "scores.not_in_view must be a list of names")
+    need(not set(niv) & set(sc.get("joints", {})), "a joint is both scored and not in view")
     for row in r.get("timeline", []):
         need(score_ok(row.get("score")) and row.get("score") is not None, "timeline score outside 0..100")
     for m in r.get("moments", []):

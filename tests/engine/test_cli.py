@@ -13,16 +13,17 @@ from engine import cli
 from engine.analysis.score import score
 from engine.core.settings import MIRROR_CHOICES, SYNC_CHOICES
 from engine.present.report import joint_table_csv
+from tests.engine.analysis.metrics.posekit import dance
 from tests.factories import make_analysis, make_performance
 
 N = 90
 
 
 def _analysis(**_kwargs):
-    world = np.zeros((N, 33, 4), np.float32)
-    world[..., 3] = 1.0
-    perf = make_performance(world)
-    a = make_analysis(perf, perf, np.stack([np.arange(N), np.arange(N)], axis=1))
+    slip = np.zeros(N)
+    slip[30:60] = 40.0               # the student's left arm 40 degrees lower for 1 s
+    a = make_analysis(make_performance(dance(N)), make_performance(dance(N, left_arm_error=slip)),
+                      np.stack([np.arange(N), np.arange(N)], axis=1))
     err = np.zeros_like(a.angle_error)
     err[30:60, 2] = -40.0            # left elbow, 1 s
     return replace(a, angle_error=err)

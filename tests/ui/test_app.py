@@ -23,7 +23,7 @@ import engine.analysis.score
 import engine.io.extract
 from engine.analysis.compare import analyze
 from engine.analysis.score import score
-from engine.core.settings import COMPONENTS, ScoreSettings
+from engine.core.settings import COMPONENTS, DEFAULT_COMPONENT_WEIGHTS, ScoreSettings
 from engine.present.feedback import ComparisonFacts, format_time, rules_feedback
 from engine.present.report import check_report
 from tests.conftest import REPO
@@ -194,7 +194,7 @@ def test_alignment_settings_rerun_dtw_but_never_extraction(page, env):
     assert counts["dtw"].n == dtw_before + 1
     assert counts["extract"].n == extract_before
     page.button(key="reset").click().run()
-    assert page.slider(key="band").value == pytest.approx(0.2) and page.slider(key="w_pose").value == 50
+    assert page.slider(key="band").value == pytest.approx(0.2) and page.slider(key="w_pose").value == DEFAULT_COMPONENT_WEIGHTS["pose"]
     assert page.slider(key="tol_shoulders").value == 15
 
 

@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.analysis.compare import analyze
 from engine.analysis.score import score
-from engine.core.settings import ExtractSettings, ScoreSettings
+from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, ExtractSettings, ScoreSettings
 from engine.io import store
 from engine.io.pose import model_name
 from engine.io.store import CacheEntry
@@ -159,7 +159,7 @@ def test_first_visit_offers_the_sample_teacher_and_the_stream(env, stream):
     assert call["video_frame_callback"] == at.session_state["live_slot"].callback
     assert call["desired_playing_state"] is None
     # The same settings sidebar as the Compare page.
-    assert at.slider(key="w_pose").value == 50 and at.slider(key="tol_elbows").value == 15
+    assert at.slider(key="w_pose").value == DEFAULT_COMPONENT_WEIGHTS["pose"] and at.slider(key="tol_elbows").value == 15
 
 
 def test_the_chooser_lists_analysed_videos_by_name_and_date(env, stream, fake_entries):

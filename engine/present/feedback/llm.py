@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.analysis.score import Moment, Scorecard
+from engine.analysis.score import SCALE, Moment, Scorecard
 from engine.core.errors import SettingsError
 from engine.present.feedback.rules import (
     N_BEST_JOINTS,
@@ -127,7 +127,7 @@ def _prompt_facts(card: Scorecard, facts: ComparisonFacts) -> dict:
     worst = []
     for name, v in joints_worst_first(card)[:N_PROMPT_WORST_JOINTS]:
         entry: dict[str, Any] = {"joint": name, "score": _num(v, 1),
-                                 "mean_error_deg": _num(card.joint_error_deg.get(name), 1)}
+                                 "median_error_deg": _num(card.joint_error_deg.get(name), 1)}
         if name in first_moment:
             entry["worst_moment_at"] = first_moment[name]
         worst.append(entry)
@@ -154,7 +154,10 @@ def _prompt_facts(card: Scorecard, facts: ComparisonFacts) -> dict:
         "active_s": {"teacher": [_num(t, 2) for t in facts.teacher_active_s],
                      "student": [_num(t, 2) for t in facts.student_active_s]},
         "compared_s": _num(facts.compared_s, 1),
-        "notes": ["Scores are 0..100 (100 = identical to the teacher); null = not measured.",
+        "not_in_view": list(card.not_in_view),
+        "notes": [f"Scores are 0..100: {SCALE}; null = not measured.",
+                  "pose: how each limb moves with the teacher's; not_in_view: joints a clip does not show, "
+                  "not scored.",
                   "error_deg: student angle minus teacher angle; late_s > 0 late, < 0 early.",
                   "Times are the student's video time (m:ss.s) unless named teacher_time."],
     }

@@ -27,12 +27,15 @@ from engine.present.feedback.wording import (
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
 
-#: Overall-score bands, highest first: (lowest score in the band, verdict words).
+#: Overall-score bands, highest first: (lowest score in the band, verdict words). They follow
+#: the scale (`score.SCALE`): 85 or more = the choreography is right with small differences;
+#: 50 or less = what an unrelated dance gets.
 SCORE_BANDS: tuple[tuple[float, str], ...] = (
-    (85.0, "very close to the teacher"),
+    (85.0, "very close to the teacher: the choreography is right, with small differences"),
     (70.0, "good, with a few things to fix"),
     (50.0, "on the way, with the outline of the routine in place but several parts to work on"),
-    (-math.inf, "still far from the teacher, so take it slower and learn it section by section"),
+    (-math.inf, "still far from the teacher (an unrelated dance scores about 50 or less), so take it slower "
+                "and learn it section by section"),
 )
 #: A component at or above this counts as a strength worth naming.
 STRONG_COMPONENT = 70.0

@@ -354,3 +354,38 @@ def test_reference_with_neither_video_nor_readable_poses_is_a_cache_error(refere
         analyze_against_reference(tmp_path / "gone.mp4", tmp_path / "rec.mp4",
                                   teacher_cache_file=None if cache is None else cache_file, teacher_sha256=sha,
                                   teacher_name="Salsa.mp4", cache_dir=tmp_path)
+
+
+# ------------------------------------------------------------- pose on real footage (issue #12)
+
+#: Optional pose cache for the real-footage pose tests (e.g. a folder already holding these clips'
+#: poses); unset, they use the session's own cache and extract on first use.
+POSE_CACHE_ENV = "DANCE_TEST_POSE_CACHE"
+
+
+def _pose_component(session_cache: Path, teacher: str, student: str) -> float:
+    import os
+
+    from engine.io.store import load_or_extract
+    cache = os.environ.get(POSE_CACHE_ENV) or session_cache
+    clips = []
+    for rel in (teacher, student):
+        if not footage(rel).is_file():
+            pytest.skip(f"shared clip {rel} is missing")
+        clips.append(load_or_extract(footage(rel), cache_dir=cache))
+    a = analyze_performances(*clips, teacher_audio=audio(footage(teacher), sr=16000),
+                             student_audio=audio(footage(student), sr=16000))
+    return score(a).components["pose"]
+
+
+@needs_footage
+@pytest.mark.slow
+def test_the_same_choreography_by_two_dancers_scores_pose_75_or_more(session_cache):
+    assert _pose_component(session_cache, *PAIR) >= 75            # measured 80.1
+
+
+@needs_footage
+@pytest.mark.slow
+def test_a_different_dance_scores_pose_50_or_less(session_cache):
+    pose = _pose_component(session_cache, "solo/male_white_shirt_solo_11s.mp4", "solo/studio_bw_female_solo_10s.mp4")
+    assert pose <= 50                                             # measured 2.4

@@ -6,6 +6,7 @@ import pytest
 from engine.analysis.normalize import (
     choose_mirror,
     joint_features,
+    mirror_image,
     mirror_world,
     normalize,
     normalize_details,
@@ -189,3 +190,14 @@ def test_choose_mirror_on_a_half_body_clip_uses_the_joints_both_show(dance_clip)
     assert not set(int(j) for j in _LEGS) & set(joints.tolist())
     mirrored, conf = choose_mirror(teacher, student, joints=joints)
     assert mirrored and conf > 0.3
+
+
+def test_mirror_image_flips_x_and_swaps_sides_and_twice_is_identity():
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 1, (4, 33, 4)).astype(np.float32)
+    frozen = image.copy()
+    out = mirror_image(image)
+    np.testing.assert_allclose(out[:, Landmark.RIGHT_WRIST, 0], 1.0 - image[:, Landmark.LEFT_WRIST, 0])
+    np.testing.assert_array_equal(out[:, Landmark.RIGHT_WRIST, 1:], image[:, Landmark.LEFT_WRIST, 1:])
+    np.testing.assert_allclose(mirror_image(out), image, atol=1e-6)
+    np.testing.assert_array_equal(image, frozen)

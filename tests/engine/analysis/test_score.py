@@ -1,8 +1,9 @@
 """Tests for engine.analysis.score on small hand-made Analyses with hand-computed truths.
 
-The factory Analysis (tests/factories.py) has 30 fps clips, angle errors of zero,
-trajectory, silhouette and dynamics of 90 per pair, no motion energy, and a diagonal path unless
-given one; each test changes only what it checks.
+The factory Analysis (tests/factories.py) has 30 fps clips of the synthetic
+choreography (tests/engine/analysis/metrics/posekit.py: teacher and student identical unless
+given), angle errors of zero, trajectory, silhouette and dynamics of 90 per pair, no motion
+energy, and a diagonal path unless given one; each test changes only what it checks.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.analysis.score import POSE_HALF_DEG, Moment, falloff, joint_tables, score
-from engine.core.body import DEFAULT_JOINT_WEIGHT, SCORED_JOINTS
+from engine.analysis.normalize import mirror_world
+from engine.analysis.score import (POSE_HALF_DEG, SCALE, Moment, comovement_score, correlation, falloff,
+                                   joint_tables, score)
+from engine.core.body import DEFAULT_JOINT_WEIGHT, LIMB_NAMES, SCORED_JOINTS, Landmark
 from engine.core.errors import SettingsError
-from engine.core.settings import ScoreSettings
+from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, ScoreSettings
 from engine.present.feedback.wording import describe_moment
+from tests.engine.analysis.metrics.posekit import dance
 from tests.factories import make_analysis, make_performance
 
 FPS = 30.0
@@ -24,14 +28,19 @@ N = 180                                  # 6 s clips
 J = {name: j for j, name in enumerate(SCORED_JOINTS)}
 
 
+#: The component weights the old tests were written with (hand-computed means below).
+MIXED_WEIGHTS = ScoreSettings(weights={"pose": 50.0, "trajectory": 20.0, "silhouette": 15.0, "timing": 10.0,
+                                       "dynamics": 5.0})
+
+
 def analysis(*, path=None, n: int = N, method: str = "motion", offset_s: float = 0.0, mirror: bool = False,
-             **arrays):
-    """A hand-made Analysis of two still 6 s clips; keyword arrays replace its per-pair metrics."""
-    world = np.zeros((n, 33, 4), np.float32)
-    world[..., 3] = 1.0
-    perf = make_performance(world, fps=FPS)
+             student_world: np.ndarray | None = None, **arrays):
+    """A hand-made Analysis of 6 s clips of the synthetic dance (the student the same unless
+    `student_world` is given); keyword arrays replace its per-pair metrics."""
+    teacher = make_performance(dance(n, FPS), fps=FPS)
+    student = teacher if student_world is None else make_performance(student_world, fps=FPS)
     path = np.stack([np.arange(n), np.arange(n)], axis=1) if path is None else path
-    a = make_analysis(perf, perf, path, method=method, offset_s=offset_s, mirror=mirror)
+    a = make_analysis(teacher, student, path, method=method, offset_s=offset_s, mirror=mirror)
     return replace(a, **arrays) if arrays else a
 
 
@@ -63,7 +72,7 @@ def test_joint_tables_follow_the_groups():
 
 def test_overall_is_the_weighted_mean_of_the_components():
     a = analysis(trajectory=np.full(N, 60.0), silhouette=np.full(N, 80.0))
-    card = score(a)
+    card = score(a, MIXED_WEIGHTS)
     assert card.components == {"pose": 100.0, "timing": 100.0, "trajectory": 60.0, "silhouette": 80.0,
                                "dynamics": 90.0}
     # (50 x 100 + 10 x 100 + 20 x 60 + 15 x 80 + 5 x 90) / 100
@@ -73,11 +82,20 @@ def test_overall_is_the_weighted_mean_of_the_components():
 
 def test_a_missing_component_gives_its_weight_to_the_others():
     a = analysis(method="none", trajectory=np.full(N, 60.0), silhouette=np.full(N, np.nan))
-    card = score(a)
+    card = score(a, MIXED_WEIGHTS)
     assert card.components["timing"] is None and card.components["silhouette"] is None
     # (50 x 100 + 20 x 60 + 5 x 90) / (50 + 20 + 5)
     assert card.overall == pytest.approx(round(6650 / 75, 1))
     assert np.isnan(card.late_s).all()
+
+
+def test_default_weights_follow_the_calibrated_components_only():
+    assert DEFAULT_COMPONENT_WEIGHTS == {"pose": 85.0, "timing": 15.0, "trajectory": 0.0, "silhouette": 0.0,
+                                         "dynamics": 0.0}
+    a = analysis(trajectory=np.full(N, 20.0), silhouette=np.full(N, 30.0), method="none")
+    card = score(a)
+    assert card.components["trajectory"] == 20.0 and card.components["silhouette"] == 30.0   # still shown
+    assert card.overall == card.components["pose"] == 100.0   # no timing: pose alone
 
 
 def test_custom_component_weights():
@@ -98,23 +116,109 @@ def test_all_zero_weights_are_refused_before_scoring():
 
 # --- joints -----------------------------------------------------------------------------------
 
-def test_joint_score_error_and_joint_weight_in_the_pose_score():
-    a = analysis(angle_error=errors(left_elbow=45.0))      # 30 degrees past the elbows' 15
+@pytest.mark.parametrize("c, expected", [
+    (1.0, 100.0), (0.29, 100 * (1 - 0.71 ** 2)), (0.5, 75.0), (0.0, 0.0), (-0.4, 0.0), (1.3, 100.0)])
+def test_comovement_score_anchors(c, expected):
+    assert float(comovement_score(c)) == pytest.approx(expected)
+    assert float(comovement_score(0.29)) == pytest.approx(49.6, abs=0.05)   # unrelated dances: about 50
+
+
+def test_correlation_resolves_held_still_limbs():
+    # 100 pairs; a spread below 1 degree RMS is still (dt <= 100 x (pi / 180)^2 = 0.0305).
+    c = correlation(np.array([0.5, 0.0, 0.0, 0.0]), np.array([1.0, 0.0, 1.0, 0.0]),
+                    np.array([1.0, 0.0, 0.0, 1.0]), np.array([100, 100, 100, 0]))
+    np.testing.assert_allclose(c[:3], [0.5, 1.0, 0.0])       # moving; both still; one still
+    assert np.isnan(c[3])                                    # never compared
+
+
+def _with_comove(a, sums: dict[str, tuple[float, float, float]]):
+    """The Analysis with hand-set co-movement sums; only the named limbs in view (100 pairs each)."""
+    comove = np.zeros((len(LIMB_NAMES), 3))
+    seen = np.zeros(len(LIMB_NAMES), bool)
+    for name, row in sums.items():
+        comove[LIMB_NAMES.index(name)], seen[LIMB_NAMES.index(name)] = row, True
+    return replace(a, limb_comove=comove, limb_in_view=seen, limb_pairs=np.where(seen, 100, 0))
+
+
+def test_joint_weights_pool_the_limbs_as_computed_by_hand():
+    # Upper arm (shoulders, weight 1.5) co-moves fully, forearm (elbows, 1.0) not at all:
+    # C = (1.5 x 1 + 1 x 0) / sqrt((1.5 + 1) (1.5 + 1)) = 0.6 -> 100 (1 - 0.4^2) = 84.
+    a = _with_comove(analysis(), {"left_upper_arm": (1.0, 1.0, 1.0), "left_forearm": (0.0, 1.0, 1.0)})
+    assert score(a).components["pose"] == 84.0
+    w = DEFAULT_JOINT_WEIGHT
+    assert score(a, ScoreSettings(joint_weights={**w, "elbows": 0.0})).components["pose"] == 100.0
+    assert score(a, ScoreSettings(joint_weights={**w, "shoulders": 0.0})).components["pose"] == 0.0
+    # elbows 3: C = 1.5 / 4.5 = 1/3 -> 100 (1 - (2/3)^2) = 55.6
+    assert score(a, ScoreSettings(joint_weights={**w, "elbows": 3.0})).components["pose"] == 55.6
     card = score(a)
-    assert card.joints["left_elbow"] == 50.0 and card.joints["right_elbow"] == 100.0
-    assert card.joint_error_deg["left_elbow"] == 45.0 and card.joint_error_deg["neck"] == 0.0
-    total = sum(DEFAULT_JOINT_WEIGHT[g] * 2 for g in ("shoulders", "elbows", "wrists", "hips", "knees", "ankles")) \
-        + DEFAULT_JOINT_WEIGHT["torso"] + DEFAULT_JOINT_WEIGHT["neck"]
-    assert total == 12.5
-    assert card.components["pose"] == 100.0 - 50.0 * 1.0 / 12.5      # 96.0
-    unweighted = score(a, ScoreSettings(joint_weights={**DEFAULT_JOINT_WEIGHT, "elbows": 0.0}))
-    assert unweighted.components["pose"] == 100.0
-    assert unweighted.joints["left_elbow"] == 50.0          # the joint's own score does not use its weight
+    assert card.joints["left_shoulder"] == 100.0 and card.joints["left_elbow"] == 0.0
+    assert set(card.joints) == {"left_shoulder", "left_elbow"}
+
+
+def _arm_error(deg: float, start: int = 60, stop: int = 90) -> np.ndarray:
+    err = np.zeros(N)
+    err[start:stop] = deg
+    return err
+
+
+def test_a_one_second_30_degree_error_drops_that_joint_only():
+    # The left arm 30 degrees lower for 1 s (frames 60-89): upper arm, forearm and hand all turn.
+    # Shoulders and elbows (tolerance 15): local excess (30 - 0 - 15) / 30 = 0.5 over exactly the
+    # 1-s window, W = 0.5, score = 100 (C = 1) x (1 - 0.5 x 0.5) = 75. Wrists (tolerance 25):
+    # excess 5 / 30, score 100 (1 - 0.5 / 6) = 91.7.
+    card = score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0))))
+    assert card.joints["left_shoulder"] == pytest.approx(75.0, abs=0.2) and card.joints["left_shoulder"] <= 85
+    assert card.joints["left_elbow"] == pytest.approx(75.0, abs=0.2)
+    assert card.joints["left_wrist"] == pytest.approx(100 * (1 - 0.5 / 6), abs=0.2)
+    others = {k: v for k, v in card.joints.items() if k not in ("left_shoulder", "left_elbow", "left_wrist")}
+    assert len(others) == 11 and min(others.values()) >= 95
+    assert card.components["pose"] >= 99            # a 1-s slip barely changes the co-movement
+    col = SCORED_JOINTS.index("left_shoulder")
+    assert card.joint_timeline[75, col] == pytest.approx(50.0, abs=0.5)   # 100 (1 - 0.5) during the slip
+    assert card.joint_timeline[20, col] == 100.0
+    # A wider tolerance forgives it: shoulders 30 -> no excess.
+    loose = score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0))),
+                  ScoreSettings(tolerance_deg={**ScoreSettings().tolerance_deg, "shoulders": 30.0}))
+    assert loose.joints["left_shoulder"] == pytest.approx(100.0, abs=0.2)
+
+
+def test_a_constant_direction_offset_is_style():
+    # The left arm 40 degrees lower all the time: the median error is 40, nothing is local.
+    card = score(analysis(student_world=dance(N, FPS, left_arm_error=np.full(N, 40.0))))
+    assert card.joint_error_deg["left_shoulder"] == pytest.approx(40.0, abs=0.5)
+    assert card.joints["left_shoulder"] >= 95 and card.components["pose"] >= 98
+
+
+def test_a_hidden_leg_is_not_in_view_and_out_of_the_pose_score():
+    student = dance(N, FPS)
+    leg = [Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL, Landmark.LEFT_FOOT_INDEX]
+    student[:, leg, :3] += np.random.default_rng(0).normal(0, 0.3, (N, len(leg), 3))   # whatever it does...
+    student[:, leg, 3] = 0.1                                                           # ...it is not seen
+    card = score(analysis(student_world=student))
+    assert card.not_in_view == ("left_hip", "left_knee", "left_ankle")     # thigh, shin, foot
+    assert not set(card.not_in_view) & set(card.joints) and len(card.joints) == 11
+    assert card.components["pose"] == 100.0
+    assert np.isnan(card.joint_timeline[:, SCORED_JOINTS.index("left_knee")]).all()
+
+
+def test_nothing_in_view_means_no_pose_score():
+    world = dance(N, FPS)
+    world[..., 3] = 0.0
+    card = score(analysis(student_world=world), MIXED_WEIGHTS)
+    assert card.components["pose"] is None and card.joints == {} and len(card.not_in_view) == len(SCORED_JOINTS)
 
 
 def test_mirrored_student_joints_are_named_as_their_own_limbs():
-    card = score(analysis(angle_error=errors(left_elbow=45.0), mirror=True))
-    assert card.joints["right_elbow"] == 50.0 and card.joints["left_elbow"] == 100.0
+    # The student danced mirrored, slipping with the teacher's LEFT arm = the student's own RIGHT.
+    student = mirror_world(dance(N, FPS, left_arm_error=_arm_error(30.0)))
+    card = score(analysis(student_world=student, mirror=True))
+    assert card.joints["right_shoulder"] == pytest.approx(75.0, abs=0.2)
+    assert card.joints["left_shoulder"] == 100.0
+    assert card.components["pose"] >= 99
+
+
+def test_the_scale_names_its_anchors():
+    assert "100" in SCALE and "85" in SCALE and "50" in SCALE
 
 
 # --- moments ----------------------------------------------------------------------------------
@@ -134,7 +238,6 @@ def test_a_sustained_spike_is_a_form_moment_at_its_time():
 def test_a_constant_offset_is_style_not_a_moment():
     card = score(analysis(angle_error=errors(left_elbow=-40.0)))
     assert card.moments == []
-    assert card.joints["left_elbow"] == pytest.approx(100 / (1 + (25 / 30) ** 2), abs=0.05)
 
 
 def test_a_blip_shorter_than_a_moment_is_ignored():

@@ -39,7 +39,7 @@ def test_defaults_are_defined_once():
 def test_defaults_are_copies_not_shared():
     a = ScoreSettings()
     a.weights["pose"] = 1.0
-    assert ScoreSettings().weights["pose"] == 50.0
+    assert ScoreSettings().weights["pose"] == DEFAULT_COMPONENT_WEIGHTS["pose"] != 1.0
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def test_joint_bars_worst_first_with_tolerance_and_error():
     assert list(bars.x) == [55.0, 75.0, 95.0]
     assert list(bars.marker.color) == [charts.BAR_COLORS["poor"], charts.BAR_COLORS["fair"], charts.BAR_COLORS["good"]]
     assert list(_trace(fig, "tolerance (free)").x) == [40.0, 15.0, 20.0]
-    dots = _trace(fig, "mean angle error")
+    dots = _trace(fig, "median direction error")
     assert list(dots.x) == [61.0, 22.0, 3.0]
     assert list(dots.marker.color) == [charts.BAR_COLORS["poor"], charts.BAR_COLORS["poor"], charts.BAR_COLORS["good"]]
     assert fig.layout.xaxis2.range[1] >= 61.0               # the largest error is on the chart

@@ -47,9 +47,32 @@ def test_joint_csv_rows_worst_first_with_tolerances_and_first_moment():
     text = joint_table_csv(make_card(10, joints=joints, moments=ms, settings=settings))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == JOINT_CSV_COLUMNS and len(rows) == len(SCORED_JOINTS)
-    assert rows[0] == {"joint": "left_elbow", "group": "elbows", "score": "40.0", "mean_abs_error_deg": "5.0",
+    assert rows[0] == {"joint": "left_elbow", "group": "elbows", "score": "40.0", "median_error_deg": "5.0",
                        "tolerance_deg": "22", "first_moment_student_s": "1.20",
                        "first_moment_detail": "left elbow 35 degrees more bent than the teacher"}
     assert rows[1]["joint"] == "neck" and rows[1]["first_moment_student_s"] == "" and rows[1]["tolerance_deg"] == "20"
     assert [r["joint"] for r in rows[2:4]] == ["left_ankle", "left_hip"]       # ties by name
     assert text.endswith("\n") and "\r" not in text
+
+
+def test_report_scores_carry_the_scale_and_the_joints_not_in_view():
+    # A student whose left leg is out of view: its three joints are listed, not scored.
+    import numpy as np
+
+    from engine.analysis.score import SCALE, score
+    from engine.core.body import Landmark
+    from engine.present.feedback import Feedback
+    from engine.present.report import build_report, check_report, report_text
+    from tests.engine.analysis.metrics.posekit import dance
+    from tests.factories import make_analysis, make_performance
+
+    n = 90
+    student = dance(n)
+    student[:, [Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL, Landmark.LEFT_FOOT_INDEX], 3] = 0.0
+    a = make_analysis(make_performance(dance(n)), make_performance(student), np.stack([np.arange(n)] * 2, axis=1))
+    r = build_report(a, score(a), Feedback(source="rules", text="Fine."))
+    assert r["scores"]["scale"] == SCALE
+    assert r["scores"]["not_in_view"] == ["left_hip", "left_knee", "left_ankle"]
+    assert check_report(r) == [] and "NaN" not in report_text(r)
+    bad = {**r, "scores": {**r["scores"], "not_in_view": ["left_elbow"]}}
+    assert "a joint is both scored and not in view" in check_report(bad)

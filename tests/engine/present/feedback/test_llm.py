@@ -15,6 +15,7 @@ import pytest
 from engine.analysis.score import Scorecard
 from engine.core.errors import SettingsError
 from engine.core.settings import ScoreSettings
+from engine.analysis.score import SCALE
 from engine.present.feedback import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
@@ -60,7 +61,7 @@ def test_build_prompt_content():
     assert "4 to 6 sentences" in system and "do not invent numbers" in system
     payload = _user_payload(messages)
     assert payload["overall"] == 78.4
-    assert payload["worst_joints"][0] == {"joint": "left_elbow", "score": 52.0, "mean_error_deg": 21.3,
+    assert payload["worst_joints"][0] == {"joint": "left_elbow", "score": 52.0, "median_error_deg": 21.3,
                                           "worst_moment_at": "0:04.2"}
     assert len(payload["worst_joints"]) == 4
     assert payload["moments"][0]["student_time"] == "0:04.2-0:05.0"
@@ -70,6 +71,7 @@ def test_build_prompt_content():
     assert payload["sync"] == {"method": "audio", "offset_s": 0.81, "confidence": 0.9}
     assert payload["active_s"] == {"teacher": [0.4, 20.1], "student": [0.0, 19.3]}
     assert "NaN" not in user and KEY not in user and "sk-" not in user
+    assert any(SCALE in note for note in payload["notes"]) and payload["not_in_view"] == []
 
 
 def test_build_prompt_timing_tolerance_comes_from_the_settings():
