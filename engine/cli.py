@@ -226,12 +226,14 @@ def _add_library_parser(sub, default_cache_dir: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
+    # DANCE_CACHE_DIR (DESIGN.md's environment) moves the cache, and with it library.db.
+    cache_dir = os.environ.get("DANCE_CACHE_DIR") or str(DEFAULT_CACHE_DIR)
     p = argparse.ArgumentParser(prog="python -m engine", description="Compare two dance performances.")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="extract (or load cached) pose data of one video; prints JSON")
     e.add_argument("video")
-    e.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR))
+    e.add_argument("--cache-dir", default=cache_dir)
     e.add_argument("--quiet", action="store_true", help="no progress on stderr")
     e.set_defaults(func=cmd_extract)
 
@@ -245,14 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="REPORT.json", help="write the report JSON here")
     c.add_argument("--video", metavar="OUT.mp4", help="write the side-by-side annotated video here")
     c.add_argument("--csv", metavar="OUT.csv", help="write the per-joint table (scores, errors, first moment) here")
-    c.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR))
+    c.add_argument("--cache-dir", default=cache_dir)
     c.add_argument("--config", metavar="SETTINGS.toml", help="weights, tolerances, band (see settings.example.toml)")
     c.add_argument("--mirror", choices=MIRROR_CHOICES, help="did the student dance mirrored? (default auto)")
     c.add_argument("--sync", choices=SYNC_CHOICES, help="how to line the clips up in time")
     c.add_argument("--llm", action="store_true", help="ask an LLM for the coaching paragraph (needs OPENAI_API_KEY)")
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_compare)
-    _add_library_parser(sub, str(DEFAULT_CACHE_DIR))
+    _add_library_parser(sub, cache_dir)
     return p
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 # Tests never write to a developer's own library database: those that need one set DANCE_DB_URL
 # themselves; the others get the default, library.db in their temporary cache folder.
 os.environ.pop("DANCE_DB_URL", None)
+# Nor to a developer's cache: whatever a test runs without naming a cache folder (the CLI, the
+# pages) writes into a throwaway one. Tests that want their own still set DANCE_CACHE_DIR.
+os.environ["DANCE_CACHE_DIR"] = tempfile.mkdtemp(prefix="dance-test-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 #: Real dance footage (third-party, never copied into this repo). See its SOURCES.md.
