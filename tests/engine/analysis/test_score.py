@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.analysis.compare import analyze_performances
 from engine.analysis.normalize import mirror_world
 from engine.analysis.score import (
     POSE_HALF_DEG,
@@ -27,9 +28,11 @@ from engine.analysis.score import (
 from engine.core.body import DEFAULT_JOINT_WEIGHT, LIMB_NAMES, SCORED_JOINTS, Landmark
 from engine.core.errors import SettingsError
 from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, ScoreSettings
+from engine.io.video import audio
 from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.feedback.wording import describe_moment
 from engine.present.report import build_report, check_report
+from tests.conftest import footage, needs_footage
 from tests.engine.analysis.metrics.posekit import dance
 from tests.factories import make_analysis, make_performance, rotate_y
 
@@ -397,3 +400,29 @@ def test_moments_carry_the_facts_their_kind_needs():
     with pytest.raises(ValueError, match="kind must be one of form, timing, freeze"):
         Moment(teacher_s=(0, 1), student_s=(0, 1), kind="slip", joint=None, error_deg=None, late_s=None,
                severity=1.0)
+
+
+# --- real footage ---------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@needs_footage
+@pytest.mark.parametrize("teacher, student", [
+    ("pairs/callme404_teacher_douyin.mp4", "pairs/callme404_student_studio.mp4"),
+    ("pairs/feelsreal_dancerA.mp4", "pairs/feelsreal_dancerB.mp4"),
+], ids=["callme404", "feelsreal"])
+def test_real_form_moments_each_name_one_direction(load_clip, teacher, student):
+    # Tracker glitches on fast arms swung "both ways" by 60-120 degrees (issue #12): every form
+    # moment now names one direction, and none falls in the student's still wait before the dance.
+    a = analyze_performances(load_clip(teacher), load_clip(student), teacher_audio=audio(footage(teacher), sr=16000),
+                             student_audio=audio(footage(student), sr=16000))
+    card = score(a)
+    form = [m for m in card.moments[:5] if m.kind == "form"]
+    assert form, [describe_moment(m) for m in card.moments]
+    for m in form:
+        words = describe_moment(m)
+        assert m.axis in ("out", "up", "forward") and "both ways" not in words, words
+        assert any(d in words for d in ("higher", "lower", "forward", "back", "out to the side", "closer in",
+                                        "to the left", "to the right", "upright", "leaning")), words
+    first_student_move = a.student_s[0] + 0.3          # feelsreal B stands still for her first 0.3 s
+    assert all(m.student_s[0] >= first_student_move for m in form)
+    assert 0.0 <= card.excluded["limb_pairs_share"] <= 1.0
