@@ -9,13 +9,13 @@ charts from it without recomputing anything (`Analysis.cost_grid` for the warp p
 from __future__ import annotations
 
 import threading
+import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from engine.analysis import metrics
 from engine.analysis.align import Alignment, cost_matrix, dtw
@@ -49,8 +49,15 @@ MAX_LENGTH_RATIO = 4.0
 SILHOUETTE_STRIDE = 2
 #: Frames per axis of the pose-distance grid kept for the warp-path chart (browsers stay fast).
 COST_GRID_SIDE = 240
-#: Rolling window of each joint's typical angle error (the dancer's style, `Analysis.angle_baseline`), s.
-ANGLE_BASELINE_S = 4.0
+#: Rolling window of each limb's typical direction error (the dancer's style, `Analysis.limb_baseline`),
+#: seconds: several dance moves, so one mistake (a move, about 1 s) is less than half of it and
+#: does not raise the median it is measured against.
+STYLE_BASELINE_S = 4.0
+#: A dancer faces away from the camera when the body's forward axis has a component along the
+#: camera's viewing direction (MediaPipe world z grows away from the camera) above this: turned
+#: more than 90 degrees. MediaPipe then often labels the body as if seen from the front (left
+#: and right exchanged), so the body frame, and every limb direction in it, cannot be trusted.
+FACING_AWAY_Z = 0.0
 #: A limb is in view when both clips show it on at least this much of the aligned path, seconds
 #: (fewer pairs carry no meaningful co-movement).
 MIN_IN_VIEW_S = 1 / 3
@@ -153,14 +160,30 @@ class Analysis:
         return self.alignment.path
 
     @cached_property
-    def angle_baseline(self) -> np.ndarray:
-        """(K, J) rolling median of |angle_error| over ANGLE_BASELINE_S along the path, degrees
-        (NaN counted as 0): the error the dancer keeps anyway (style, body shape). Computed once
-        per Analysis (in `analyze_performances`, so it travels with a pickled copy): a median
-        filter is the slowest part of a rescore."""
-        abs_err = np.abs(self.angle_error.astype(np.float64))
-        size = (max(int(ANGLE_BASELINE_S * self.teacher.fps), 1), 1)
-        return median_filter(np.where(np.isfinite(abs_err), abs_err, 0.0), size=size, mode="nearest")
+    def limb_baseline(self) -> np.ndarray:
+        """(K, L) rolling median of `limb_error` over STYLE_BASELINE_S along the path, degrees:
+        the difference the dancer keeps anyway (style, body shape). Unseen and glitched pairs
+        (NaN) are left out of the median, not counted as 0; NaN where a window holds none.
+        Computed once per Analysis (in `analyze_performances`, so it travels with a pickled
+        copy): it is the slowest part of a rescore."""
+        err = self.limb_error.astype(np.float64)
+        if err.shape[0] == 0:
+            return err
+        half = max(int(STYLE_BASELINE_S * self.teacher.fps), 1) // 2
+        padded = np.pad(err, ((half, half), (0, 0)), constant_values=np.nan)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)    # (K, L, W)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)             # a window with nothing seen: NaN
+            return np.nanmedian(windows, axis=-1)
+
+    @cached_property
+    def facing_away(self) -> np.ndarray:
+        """(K,) bool: at this pair the teacher or the student faces away from the camera
+        (`FACING_AWAY_Z`), so left and right, and the limb directions, are unreliable."""
+        def away(p: Performance) -> np.ndarray:
+            with np.errstate(invalid="ignore"):
+                return limbs.body_frames(p.world)[:, 2, 2] > FACING_AWAY_Z    # NaN (no shoulders): False
+        return away(self.teacher)[self.path[:, 0]] | away(self.student)[self.path[:, 1]]
 
     @property
     def teacher_s(self) -> np.ndarray:
@@ -313,7 +336,8 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
                                              stride=SILHOUETTE_STRIDE),
         dynamics=dyn, dynamics_summary=dyn_summary, teacher_energy=t_energy, student_energy=s_energy,
         settings=settings)
-    result.angle_baseline  # noqa: B018 -- computed now, so every rescore finds it ready
+    result.limb_baseline  # noqa: B018 -- computed now, so every rescore finds them ready
+    result.facing_away  # noqa: B018
     return result
 
 

@@ -17,10 +17,17 @@ limb (style), tol_l the joint group's tolerance. The per-pair pose of the timeli
 `joint_timeline` is 100 (1 - local excess). Timing: a lateness within the tolerance is free;
 beyond it the pair score falls as 100 / (1 + (excess / TIMING_HALF_S)^2).
 
-Moments are error spikes against a rolling baseline: a constant small offset is the dancer's
-style, a sudden rise is a mistake. Form moments still read the flexion-angle errors
-(`Analysis.angle_error`; their words, "more bent", describe angles); moving them onto the limb
-directions (`Analysis.limb_signed`) is the next step.
+Form moments are limb-direction error spikes against a rolling baseline
+(`Analysis.limb_error` against `Analysis.limb_baseline`): a constant offset is the dancer's
+style, a sustained rise is a mistake. Only compared pairs count: not the tracker's glitches (NaN
+in the limb facts), not a pair where either dancer faces away from the camera
+(`Analysis.facing_away`), not outside both clips' active ranges nor in the still wait before a
+dancer starts (`START_ENERGY_SHARE`). Each moment names one direction
+and its size from `Analysis.limb_signed` (the dominant of out / up / forward over the stretch); a
+stretch whose signed difference does not keep one direction swings, which is tracking noise, not
+something the dancer did, and is not a moment. Limbs of one body part (`body.LIMB_CHAIN`) off at
+the same time are one moment, named by the most severe (a whole arm held lower is "arm lower",
+not also "forearm lower" and "hand lower").
 
 Moments carry facts (joint, signed error, lateness, how long), not words: the sentences a
 student reads are written by `engine.present.feedback.wording.describe_moment`.
@@ -37,7 +44,14 @@ from scipy.ndimage import uniform_filter1d
 from engine.analysis.compare import Analysis
 from engine.analysis.metrics import dynamics_score
 from engine.core.arrays import true_runs
-from engine.core.body import JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
+from engine.core.body import (
+    JOINT_GROUP,
+    LIMB_CHAIN,
+    LIMB_NAMES,
+    LIMBS,
+    SCORED_JOINTS,
+    mirror_joint_name,
+)
 from engine.core.errors import SettingsError
 from engine.core.settings import COMPONENTS, ScoreSettings
 
@@ -60,16 +74,27 @@ LOCAL_PENALTY = 0.5
 STILL_RMS_DEG = 1.0
 #: Seconds past the timing tolerance at which a pair's timing scores 50.
 TIMING_HALF_S = 0.3
-#: A form error must exceed its baseline by max(tolerance, this) to be a mistake, degrees.
+#: A limb direction must differ from its baseline by more than max(tolerance, this) to be a
+#: mistake, degrees: the smallest change of a limb's direction a teacher sees at a glance.
 MIN_SPIKE_DEG = 15.0
-#: A form moment's direction is named only when the signed mean is at least this share of the
-#: mean size (otherwise the error swings both ways).
+#: A form moment keeps one direction when, on its dominant axis, |mean signed difference| is at
+#: least this share of the mean |signed difference|; below it the difference swings (0.6: at
+#: most a fifth of the size points the other way).
 MIN_DIRECTION_SHARE = 0.6
+#: The axes of `Analysis.limb_signed`, in order.
+AXES = ("out", "up", "forward")
 #: Shortest form or timing moment, seconds; moments closer than MERGE_GAP_S are merged.
 MIN_MOMENT_S = 0.25
 MERGE_GAP_S = 0.3
 #: A timing moment needs the student off by more than the tolerance for this long, seconds.
 MIN_TIMING_MOMENT_S = 0.4
+#: A dancer has started when their motion (STILL_SMOOTH_S running mean) first reaches this share
+#: of their median motion over the compared span, and stops after it last does: the still
+#: stretch before (the wait for the music) and after is not danced, so no form moment is found
+#: there. Half: a dancer getting ready moves, but far less than dancing.
+START_ENERGY_SHARE = 0.5
+#: Running mean over which "still" is judged (freezes, the wait before the dance), seconds.
+STILL_SMOOTH_S = 0.2
 #: Freeze: the student's motion below FREEZE_ENERGY (torso lengths/s) for at least FREEZE_MIN_S
 #: while the teacher, over the aligned span, moves faster than FREEZE_TEACHER_ENERGY.
 FREEZE_ENERGY = 0.35
@@ -92,14 +117,18 @@ class Moment:
     ----------
     teacher_s, student_s : (start, end) seconds in each file
     kind : "form", "timing" or "freeze"
-    joint : form: the student's own joint (mirroring undone)
-    error_deg : form: signed mean angle difference student - teacher over the off frames, degrees
+    joint : form: the student's own joint (mirroring undone) whose limb was off (`body.LIMBS`:
+        shoulder = upper arm, elbow = forearm, ...)
+    error_deg : form: signed mean difference student - teacher along `axis` over the off frames,
+        degrees (`limbs.pair_errors`: out > 0 further to the limb's own side, or for the torso
+        and head to the student's own left; up > 0 higher; forward > 0 more in front). Moments
+        rebuilt from a report written before limb moments (`axis` None): the flexion-angle
+        difference at the joint.
     late_s : timing: lateness at the worst frame, seconds (negative: early)
     severity : ranking key (bigger is more important)
-    peak_deg : form: largest absolute angle difference over the off frames, degrees (needed
-        when `both_ways`)
-    both_ways : form: the error swung both ways, so it has no single direction to name
     still_s : freeze: how long the student stood still, seconds
+    axis : form: "out", "up" or "forward", the direction the limb was off in (None only in
+        moments rebuilt from reports written before limb moments)
     """
 
     teacher_s: tuple[float, float]
@@ -109,14 +138,15 @@ class Moment:
     error_deg: float | None
     late_s: float | None
     severity: float
-    peak_deg: float | None = None
-    both_ways: bool = False
     still_s: float | None = None
+    axis: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MOMENT_FACTS:
             raise ValueError(f"Moment kind must be one of {', '.join(MOMENT_FACTS)}, got {self.kind!r}")
-        needed = MOMENT_FACTS[self.kind] + (("peak_deg",) if self.both_ways else ())
+        if self.axis is not None and (self.kind != "form" or self.axis not in AXES):
+            raise ValueError(f"a form moment's axis must be one of {', '.join(AXES)}, got {self.axis!r}")
+        needed = MOMENT_FACTS[self.kind]
         missing = [f for f in needed if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.kind} moment needs {', '.join(missing)}")
@@ -139,6 +169,10 @@ class Scorecard:
     late_s : (K,) lateness against the music, seconds (NaN without a timing reference)
     moments : most important first
     not_in_view : the student's joints that one of the clips does not show (not scored)
+    excluded : what the limb facts left out: "glitch_frames_teacher", "glitch_frames_student"
+        (frames on the path with a tracker glitch on any limb), "limb_pairs_share" (share of the
+        pair x limb entries both clips showed that were dropped as glitches, 0..1) and
+        "facing_away_pairs" (pairs where a dancer faces away from the camera: no form moments)
     """
 
     overall: float
@@ -153,6 +187,7 @@ class Scorecard:
     moments: list[Moment]
     settings: ScoreSettings = field(default_factory=ScoreSettings)
     not_in_view: tuple[str, ...] = ()
+    excluded: dict[str, float] = field(default_factory=dict)
 
     @property
     def worst_joints(self) -> list[tuple[str, float]]:
@@ -250,30 +285,102 @@ def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
     return pose, 100.0 * (1.0 - excess), joint, median_err
 
 
+def _in_active_ranges(a: Analysis) -> np.ndarray:
+    """(K,) bool: the pair lies inside both clips' active ranges (not the wait before the dance)."""
+    (ta, tb), (sa, sb) = a.sync.teacher_active_s, a.sync.student_active_s
+    ts, ss = a.teacher_s, a.student_s
+    slack = 0.5 / a.teacher.fps                                # a frame's rounding of the range ends
+    return (ts >= ta - slack) & (ts <= tb + slack) & (ss >= sa - slack) & (ss <= sb + slack)
+
+
+def _dance_span(energy: np.ndarray, frames: np.ndarray, fps: float) -> tuple[int, int]:
+    """[first, last] frame of a dancer's dancing among the compared `frames`: from the first frame
+    their motion reaches `START_ENERGY_SHARE` of its median to the last (the whole span when
+    their motion is unknown)."""
+    lo, hi = int(frames.min()), int(frames.max()) + 1
+    e = np.asarray(energy[lo:hi], dtype=np.float64)
+    if not np.isfinite(e).any():
+        return lo, hi - 1
+    smooth = uniform_filter1d(np.nan_to_num(e, nan=0.0), size=max(int(STILL_SMOOTH_S * fps), 1))
+    moving = np.flatnonzero(smooth >= START_ENERGY_SHARE * np.nanmedian(e))
+    return (lo + int(moving[0]), lo + int(moving[-1])) if moving.size else (lo, hi - 1)
+
+
+def _danced(a: Analysis) -> np.ndarray:
+    """(K,) bool: the pair lies inside both clips' active ranges and both dancers dance at it
+    (not the wait before the dance, nor the stillness after it)."""
+    fps = a.teacher.fps
+    ok = _in_active_ranges(a)
+    for energy, frames in ((a.teacher_energy, a.path[:, 0]), (a.student_energy, a.path[:, 1])):
+        first, last = _dance_span(energy, frames, fps)
+        ok &= (frames >= first) & (frames <= last)
+    return ok
+
+
+def _direction(signed: np.ndarray, err: np.ndarray) -> tuple[int, float] | None:
+    """The one direction of a stretch: signed differences (n, 3) (out, up, forward) and angles (n,)
+    -> (axis, mean along it), or None when that axis swings (`MIN_DIRECTION_SHARE`).
+
+    "up" is an elevation, unchanged by turning about the vertical, so it names the stretch when
+    the rise or drop carries most of the angle (at least MIN_DIRECTION_SHARE of it): lowering an
+    arm that points down and forward also makes it less forward, but a dancer hears "lower".
+    Otherwise the larger of out and forward names it.
+    """
+    mean = signed.mean(axis=0)
+    axis = 1 if abs(mean[1]) >= MIN_DIRECTION_SHARE * float(np.mean(err)) else (0 if abs(mean[0]) >= abs(mean[2]) else 2)
+    size = float(np.mean(np.abs(signed[:, axis])))
+    if not size > 0 or abs(mean[axis]) < MIN_DIRECTION_SHARE * size:
+        return None
+    return axis, float(mean[axis])
+
+
 def _form_moments(a: Analysis, settings: ScoreSettings, tol: np.ndarray) -> list[Moment]:
     fps = a.teacher.fps
-    abs_err = np.abs(a.angle_error.astype(np.float64))
-    baseline = a.angle_baseline     # the error the dancer keeps anyway (style, body shape)
-    spike = np.isfinite(abs_err) & (abs_err > tol) & (abs_err - baseline > np.maximum(tol, MIN_SPIKE_DEG))
-    moments = []
+    err = a.limb_error.astype(np.float64)                   # NaN: unseen or glitched
+    err[a.facing_away | ~_danced(a)] = np.nan
+    err[:, ~a.limb_in_view] = np.nan
+    floor = np.maximum(tol, MIN_SPIKE_DEG)
+    with np.errstate(invalid="ignore"):
+        spike = err - a.limb_baseline > floor               # NaN compares False
     ts, ss = a.teacher_s, a.student_s
-    for j, joint in enumerate(SCORED_JOINTS):
+    candidates = []
+    for j, (limb, joint) in enumerate(zip(LIMB_NAMES, SCORED_JOINTS)):
         for lo, hi in _merge_runs(true_runs(spike[:, j]), int(MERGE_GAP_S * fps)):
-            if ts[hi - 1] - ts[lo] + 1 / fps < MIN_MOMENT_S:
+            dur = ts[hi - 1] - ts[lo] + 1 / fps
+            if dur < MIN_MOMENT_S:
                 continue
             hot = lo + np.flatnonzero(spike[lo:hi, j])          # the frames that were off, not the gaps
-            signed = a.angle_error[hot, j].astype(np.float64)
-            err = float(np.mean(signed))
-            size = float(np.mean(np.abs(signed)))
-            excess = size - float(tol[j])
-            moments.append(Moment(
+            direction = _direction(a.limb_signed[hot, j].astype(np.float64), err[hot, j])
+            if direction is None:
+                continue                                        # it swings: noise, not a mistake
+            axis, signed = direction
+            if abs(signed) < MIN_SPIKE_DEG:
+                continue                                        # off, but in no one direction worth naming
+            if a.mirror and LIMBS[j][3] == 0 and axis == 0:
+                signed = -signed        # the mirrored body's left is the student's own right
+            excess = float(np.mean(err[hot, j] - a.limb_baseline[hot, j])) - float(tol[j])
+            candidates.append((LIMB_CHAIN[limb], Moment(
                 teacher_s=(float(ts[lo]), float(ts[hi - 1])), student_s=(float(ss[lo]), float(ss[hi - 1])),
-                kind="form", joint=student_joint(joint, a.mirror), error_deg=err, late_s=None,
-                severity=excess * (ts[hi - 1] - ts[lo] + 1 / fps) * settings.joint_weights[JOINT_GROUP[joint]],
-                peak_deg=float(np.max(np.abs(signed))),
-                # An error that swings both ways in one stretch has no single direction to name.
-                both_ways=bool(abs(err) < MIN_DIRECTION_SHARE * size)))
-    return moments
+                kind="form", joint=student_joint(joint, a.mirror), error_deg=signed, late_s=None,
+                severity=excess * dur * settings.joint_weights[JOINT_GROUP[joint]], axis=AXES[axis])))
+    # One body part, one mistake at a time: the most severe of overlapping moments names it.
+    kept: list[tuple[str, Moment]] = []
+    for chain, m in sorted(candidates, key=lambda cm: -cm[1].severity):
+        if not any(c == chain and m.teacher_s[0] <= k.teacher_s[1] and k.teacher_s[0] <= m.teacher_s[1]
+                   for c, k in kept):
+            kept.append((chain, m))
+    return [m for _, m in kept]
+
+
+def excluded_counts(a: Analysis) -> dict[str, float]:
+    """What the limb facts left out (`Scorecard.excluded`)."""
+    g = a.glitches
+    glitched = int(g.get("limb_pairs", 0))
+    shown = glitched + int(np.sum(a.limb_pairs))                # compared + dropped = shown by both clips
+    return {"glitch_frames_teacher": int(g.get("teacher_frames", 0)),
+            "glitch_frames_student": int(g.get("student_frames", 0)),
+            "limb_pairs_share": round(glitched / shown, 4) if shown else 0.0,
+            "facing_away_pairs": int(np.sum(a.facing_away))}
 
 
 def _timing_moments(a: Analysis, settings: ScoreSettings) -> list[Moment]:
@@ -300,9 +407,10 @@ def _timing_moments(a: Analysis, settings: ScoreSettings) -> list[Moment]:
 def _freeze_moments(a: Analysis) -> list[Moment]:
     fps = a.student.fps
     energy = np.nan_to_num(a.student_energy, nan=np.inf)
-    still = uniform_filter1d(energy, size=max(int(0.2 * fps), 1)) < FREEZE_ENERGY
+    still = uniform_filter1d(energy, size=max(int(STILL_SMOOTH_S * fps), 1)) < FREEZE_ENERGY
     s_idx, t_idx = a.path[:, 1], a.path[:, 0]
-    first, last = s_idx.min(), s_idx.max()
+    first = _dance_span(a.student_energy, s_idx, fps)[0]     # standing before the dance is the wait, not a freeze
+    last = s_idx.max()      # stopping before the teacher does is a freeze
     out = []
     for lo, hi in true_runs(still):
         lo, hi = max(lo, first), min(hi, last + 1)
@@ -383,4 +491,4 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     return Scorecard(overall=round(float(overall), 1), components=components, joints=joints,
                      joint_error_deg=joint_err, teacher_s=a.teacher_s, student_s=a.student_s,
                      timeline=timeline, joint_timeline=joint_pair, late_s=late, moments=moments, settings=settings,
-                     not_in_view=not_in_view)
+                     not_in_view=not_in_view, excluded=excluded_counts(a))

@@ -125,6 +125,15 @@ LIMB_NAMES: tuple[str, ...] = tuple(limb[0] for limb in LIMBS)
 LIMB_JOINT: dict[str, str] = {limb[0]: limb[4] for limb in LIMBS}
 if tuple(LIMB_JOINT.values()) != SCORED_JOINTS:
     raise AssertionError("LIMBS must list one limb per scored joint, in SCORED_JOINTS order")
+#: Limb name -> the body part it belongs to: limbs of one part that are off at the same time are
+#: one mistake (a whole arm held lower turns the upper arm, the forearm and the hand).
+LIMB_CHAIN: dict[str, str] = {
+    "left_upper_arm": "left_arm", "right_upper_arm": "right_arm", "left_forearm": "left_arm",
+    "right_forearm": "right_arm", "left_hand": "left_arm", "right_hand": "right_arm",
+    "left_thigh": "left_leg", "right_thigh": "right_leg", "left_shin": "left_leg", "right_shin": "right_leg",
+    "left_foot": "left_leg", "right_foot": "right_leg", "torso": "torso", "head": "head"}
+if set(LIMB_CHAIN) != set(LIMB_NAMES):
+    raise AssertionError("LIMB_CHAIN must name the body part of every limb in LIMBS")
 
 #: Joint groups as shown in the UI's tolerance sliders.
 JOINT_GROUP: dict[str, str] = {

@@ -111,6 +111,8 @@ def scorecard_from_report(report: dict) -> Scorecard:
     What a report does not keep stays empty: the per-joint time series (NaN), the lateness curve
     (NaN), the joints' mean angle errors, and the settings (the defaults stand in; tolerances
     shown next to the joint bars are today's defaults, not necessarily those of the run).
+    Reports written before limb moments keep their form moments' flexion-angle words (no
+    `axis`), except those that swung "both ways": they were tracking glitches and are left out.
     """
     sc = report["scores"]
     timeline = report.get("timeline") or []
@@ -118,10 +120,11 @@ def scorecard_from_report(report: dict) -> Scorecard:
     ss = np.array([p["student_s"] for p in timeline], dtype=np.float64)
     moments = []
     for i, m in enumerate(report.get("moments") or []):
+        if m.get("both_ways"):
+            continue    # written before limb moments: an error swinging both ways was a tracking glitch
         moments.append(Moment(teacher_s=tuple(m["teacher_s"]), student_s=tuple(m["student_s"]), kind=m["kind"],
                               joint=m.get("joint"), error_deg=m.get("error_deg"), late_s=m.get("late_s"),
-                              severity=float(len(report["moments"]) - i), both_ways=bool(m.get("both_ways")),
-                              peak_deg=m.get("peak_deg"), still_s=_still_s(m)))
+                              severity=float(len(report["moments"]) - i), still_s=_still_s(m), axis=m.get("axis")))
     return Scorecard(
         overall=float(sc["overall"]),
         components={c: sc.get("components", {}).get(c) for c in COMPONENTS},
@@ -133,4 +136,5 @@ def scorecard_from_report(report: dict) -> Scorecard:
         late_s=np.full(ts.size, np.nan),
         moments=moments,
         settings=ScoreSettings(),
+        excluded=dict(sc.get("excluded") or {}),
     )

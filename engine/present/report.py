@@ -44,7 +44,7 @@ def _clip_block(perf, active: tuple[float, float], frames_analyzed: int) -> dict
 
 def moment_json(m: Moment) -> dict:
     """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), detail
-    and the facts the detail is worded from (both_ways, peak_deg, still_s)."""
+    and the facts the detail is worded from (axis, still_s)."""
     return {"teacher_s": [round(m.teacher_s[0], 2), round(m.teacher_s[1], 2)],
             "student_s": [round(m.student_s[0], 2), round(m.student_s[1], 2)],
             "kind": m.kind, "joint": m.joint,
@@ -52,8 +52,7 @@ def moment_json(m: Moment) -> dict:
             "late_s": None if m.late_s is None else round(m.late_s, 2),
             "detail": describe_moment(m),
             # The facts behind `detail`, so a stored report rebuilds the same words (additive keys).
-            "both_ways": bool(m.both_ways),
-            "peak_deg": None if m.peak_deg is None else round(m.peak_deg, 1),
+            "axis": m.axis,
             "still_s": None if m.still_s is None else round(m.still_s, 2)}
 
 
@@ -75,7 +74,9 @@ def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
                    "components": {c: (None if card.components[c] is None else _r(card.components[c], 1))
                                   for c in COMPONENTS},
                    "joints": {k: _r(v, 1) for k, v in card.joints.items()},
-                   "not_in_view": list(card.not_in_view)},
+                   "not_in_view": list(card.not_in_view),
+                   # What the limb facts left out (additive key): tracker glitches, facing away.
+                   "excluded": dict(card.excluded)},
         "timeline": [{"teacher_s": _r(ts[i]), "student_s": _r(ss[i]), "score": _r(card.timeline[i], 1)} for i in idx],
         "moments": [moment_json(m) for m in card.moments],
         "feedback": {"source": feedback.source, "text": feedback.text},
@@ -159,11 +160,17 @@ def check_report(r: dict) -> list[str]:
     niv = sc.get("not_in_view", [])
     need(isinstance(niv, list) and all(isinstance(n, str) for n in niv), "scores.not_in_view must be a list of names")
     need(not set(niv) & set(sc.get("joints", {})), "a joint is both scored and not in view")
+    exc = sc.get("excluded", {})
+    need(isinstance(exc, dict) and all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
+                                       for v in exc.values()), "scores.excluded must hold counts and shares >= 0")
+    share = exc.get("limb_pairs_share", 0) if isinstance(exc, dict) else 0
+    need(isinstance(share, (int, float)) and 0 <= share <= 1, "scores.excluded.limb_pairs_share must be 0..1")
     for row in r.get("timeline", []):
         need(score_ok(row.get("score")) and row.get("score") is not None, "timeline score outside 0..100")
     for m in r.get("moments", []):
         need(m.get("kind") in ("form", "timing", "freeze"), f"moment kind {m.get('kind')}")
         need(isinstance(m.get("detail"), str) and m["detail"] != "", "moment detail missing")
+        need(m.get("axis") in (None, "out", "up", "forward"), f"moment axis {m.get('axis')}")
         for who in ("teacher", "student"):
             a0, a1 = m.get(f"{who}_s", [0, -1])
             need(0 <= a0 <= a1 <= r.get(who, {}).get("duration_s", 0) + 0.05, f"moment {who}_s outside the clip")

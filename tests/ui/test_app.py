@@ -248,8 +248,9 @@ def test_ask_the_coach_sends_the_metrics_to_the_llm_and_shows_its_answer(page, e
     assert facts["components"] == pytest.approx({c: card.components[c] for c in COMPONENTS})
     worst_joint, _ = min(card.joints.items(), key=lambda kv: (kv[1], kv[0]))
     assert facts["worst_joints"][0]["joint"] == worst_joint
-    first_form = next(m for m in card.moments if m.kind == "form" and m.joint == worst_joint)
-    assert facts["worst_joints"][0]["worst_moment_at"] == format_time(first_form.student_s[0])
+    for entry in facts["worst_joints"]:     # a joint's first form moment, when it has one
+        first_form = next((m for m in card.moments if m.kind == "form" and m.joint == entry["joint"]), None)
+        assert entry.get("worst_moment_at") == (None if first_form is None else format_time(first_form.student_s[0]))
     assert len(json.dumps(req["body"])) < 20_000                   # metrics only, no video
     # The key is neither shown nor kept in the session.
     assert KEY not in text

@@ -43,6 +43,10 @@ STRONG_COMPONENT = 70.0
 N_FIXES = 3
 N_BEST_JOINTS = 2
 
+#: Above this share of the limb comparisons dropped as tracker glitches (`Scorecard.excluded`),
+#: the feedback says so: a tenth of the dance unjudged changes what the scores can claim.
+EXCLUDED_NOTE_SHARE = 0.10
+
 MIRROR_NOTE = ("You danced it mirrored, which is fine when practising in front of a mirror; "
                "the feedback names your own limbs.")
 
@@ -158,7 +162,7 @@ def usable_moments(card: Scorecard) -> list[Moment]:
     """The card's moments in order, minus any whose number is missing (its words would say "nan")."""
     def ok(m: Moment) -> bool:
         if m.kind == "form":
-            return finite(m.peak_deg) if m.both_ways else finite(m.error_deg)
+            return finite(m.error_deg)
         if m.kind == "timing":
             return finite(m.late_s)
         return finite(m.still_s)
@@ -240,6 +244,15 @@ def _timing_note(card: Scorecard, facts: ComparisonFacts, listed: list[Moment]) 
     return f"{head} {body}{tail}."
 
 
+def excluded_note(card: Scorecard) -> str | None:
+    """One short sentence on the limb comparisons left out as tracker glitches, when many were."""
+    share = card.excluded.get("limb_pairs_share")
+    if not finite(share) or share <= EXCLUDED_NOTE_SHARE:
+        return None
+    return (f"The pose tracker glitched on {100 * share:.0f}% of the limb comparisons (fast or hidden limbs); "
+            "those were left out.")
+
+
 def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
     """A short, deterministic coaching paragraph (3 to 6 sentences) from the scorecard.
 
@@ -252,7 +265,8 @@ def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
     -------
     Feedback
         source "rules": verdict, strengths, the top fixes with the student's timestamps (or a
-        polish point when there are none), a timing note, and a mirror note when mirrored.
+        polish point when there are none), a timing note, a note when many limb comparisons
+        were left out as tracker glitches (`EXCLUDED_NOTE_SHARE`), and a mirror note when mirrored.
     """
     sentences = [_verdict(card)]
     strengths = _strengths(card)
@@ -263,6 +277,9 @@ def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
     timing = _timing_note(card, facts, top)
     if timing:
         sentences.append(timing)
+    excluded = excluded_note(card)
+    if excluded:
+        sentences.append(excluded)
     if facts.mirror:
         sentences.append(MIRROR_NOTE)
     return Feedback(source="rules", text=" ".join(sentences))

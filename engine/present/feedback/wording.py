@@ -11,12 +11,33 @@ import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
+from engine.core.body import LIMB_JOINT
+
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
     from engine.analysis.score import Moment
 
 #: Joint names in words (others: "left_knee" -> "left knee").
 JOINT_WORDS: dict[str, str] = {"neck": "head", "torso": "torso"}
+#: Limbs as a dancer names them, by the joint each limb is reported as (`body.LIMBS`).
+LIMB_WORDS: dict[str, str] = {
+    "upper_arm": "arm", "forearm": "forearm", "hand": "hand", "thigh": "thigh", "shin": "lower leg",
+    "foot": "foot", "torso": "torso", "head": "head"}
+#: Direction words of a limb moment: (axis, sign) -> words; sided limbs (arms, legs) and axial
+#: ones (torso, head: "out" is toward the dancer's own left).
+SIDED_DIRECTION_WORDS: dict[tuple[str, bool], str] = {
+    ("out", True): "more out to the side", ("out", False): "closer in to the body",
+    ("up", True): "higher", ("up", False): "lower",
+    ("forward", True): "further forward", ("forward", False): "further back"}
+AXIAL_DIRECTION_WORDS: dict[str, dict[tuple[str, bool], str]] = {
+    "torso": {("out", True): "leaning {deg} further to the left", ("out", False): "leaning {deg} further to the right",
+              ("up", True): "{deg} more upright", ("up", False): "leaning {deg} more",
+              ("forward", True): "leaning {deg} further forward", ("forward", False): "leaning {deg} further back"},
+    "head": {("out", True): "tilted {deg} further to the left", ("out", False): "tilted {deg} further to the right",
+             ("up", True): "{deg} higher", ("up", False): "{deg} lower",
+             ("forward", True): "{deg} further forward", ("forward", False): "{deg} further back"},
+}
+_JOINT_LIMB = {joint: limb for limb, joint in LIMB_JOINT.items()}
 #: Component names as a dance teacher says them.
 COMPONENT_WORDS: dict[str, str] = {
     "pose": "body positions", "timing": "timing", "trajectory": "floor pattern",
@@ -52,8 +73,35 @@ def _side_part(joint: str) -> tuple[str, str]:
     return (side, part) if part else ("", side)
 
 
+def describe_limb(joint: str, axis: str, error_deg: float) -> str:
+    """A limb's signed direction difference in words, one direction and its size.
+
+    Parameters
+    ----------
+    joint : the student's own joint the limb is reported as, e.g. "left_shoulder" (upper arm)
+    axis : "out", "up" or "forward" (`score.AXES`)
+    error_deg : student - teacher along the axis, degrees (`Moment.error_deg`)
+
+    Returns
+    -------
+    str
+        e.g. "left arm 30 degrees lower than the teacher", "torso leaning 20 degrees further
+        forward than the teacher".
+    """
+    limb = _JOINT_LIMB.get(joint)
+    if limb is None:
+        raise ValueError(f"no limb is reported as joint {joint!r}")
+    side, part = _side_part(limb) if limb.startswith(("left_", "right_")) else ("", limb)
+    deg = f"{abs(error_deg):.0f} degrees"
+    key = (axis, error_deg > 0)
+    if part in AXIAL_DIRECTION_WORDS:
+        return f"{LIMB_WORDS[part]} {AXIAL_DIRECTION_WORDS[part][key].format(deg=deg)} than the teacher"
+    return f"{side} {LIMB_WORDS[part]} {deg} {SIDED_DIRECTION_WORDS[key]} than the teacher"
+
+
 def describe_form(joint: str, error_deg: float) -> str:
-    """A signed angle difference at a joint in words.
+    """A signed flexion-angle difference at a joint in words: the words of form moments in
+    reports written before limb moments (`describe_limb`), rebuilt by `engine.present.history`.
 
     Parameters
     ----------
@@ -91,14 +139,12 @@ def describe_timing(late_s: float) -> str:
 def describe_moment(m: Moment) -> str:
     """What happened in a moment, in words (the report's `detail`).
 
-    Examples: "left arm 34 degrees lower than the teacher", "left elbow off by up to 40 degrees,
-    both ways", "late by 0.4 s (at worst) against the music", "stood still for 1.2 s while the
-    teacher kept moving".
+    Examples: "left arm 34 degrees lower than the teacher", "right forearm 25 degrees further
+    forward than the teacher", "late by 0.4 s (at worst) against the music", "stood still for
+    1.2 s while the teacher kept moving".
     """
     if m.kind == "form":
-        if m.both_ways:
-            return f"{m.joint.replace('_', ' ')} off by up to {m.peak_deg:.0f} degrees, both ways"
-        return describe_form(m.joint, m.error_deg)
+        return describe_form(m.joint, m.error_deg) if m.axis is None else describe_limb(m.joint, m.axis, m.error_deg)
     if m.kind == "timing":
         return f"{describe_timing(m.late_s)} (at worst) against the music"
     if m.kind == "freeze":

@@ -13,15 +13,28 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.analysis.compare import analyze_performances
 from engine.analysis.normalize import mirror_world
-from engine.analysis.score import (POSE_HALF_DEG, SCALE, Moment, comovement_score, correlation, falloff,
-                                   joint_tables, score)
+from engine.analysis.score import (
+    POSE_HALF_DEG,
+    SCALE,
+    Moment,
+    comovement_score,
+    correlation,
+    falloff,
+    joint_tables,
+    score,
+)
 from engine.core.body import DEFAULT_JOINT_WEIGHT, LIMB_NAMES, SCORED_JOINTS, Landmark
 from engine.core.errors import SettingsError
 from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, ScoreSettings
+from engine.io.video import audio
+from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.feedback.wording import describe_moment
+from engine.present.report import build_report, check_report
+from tests.conftest import footage, needs_footage
 from tests.engine.analysis.metrics.posekit import dance
-from tests.factories import make_analysis, make_performance
+from tests.factories import make_analysis, make_performance, rotate_y
 
 FPS = 30.0
 N = 180                                  # 6 s clips
@@ -42,14 +55,6 @@ def analysis(*, path=None, n: int = N, method: str = "motion", offset_s: float =
     path = np.stack([np.arange(n), np.arange(n)], axis=1) if path is None else path
     a = make_analysis(teacher, student, path, method=method, offset_s=offset_s, mirror=mirror)
     return replace(a, **arrays) if arrays else a
-
-
-def errors(**by_joint) -> np.ndarray:
-    """(N, J) angle errors, degrees: each keyword is a joint name -> its (N,) or constant error."""
-    out = np.zeros((N, len(SCORED_JOINTS)), np.float32)
-    for name, values in by_joint.items():
-        out[:, J[name]] = values
-    return out
 
 
 # --- the falloff curve ----------------------------------------------------------------------
@@ -223,44 +228,126 @@ def test_the_scale_names_its_anchors():
 
 # --- moments ----------------------------------------------------------------------------------
 
-def test_a_sustained_spike_is_a_form_moment_at_its_time():
-    err = np.zeros(N)
-    err[60:90] = -40.0                                      # 1 s, 25 degrees past the tolerance
-    card = score(analysis(angle_error=errors(left_elbow=err)))
+#: A 1-s slip where the teacher's left arm stays 90-160 degrees from hanging down (t = 3.1-4.1 s),
+#: so lowering it 30 degrees lowers its elevation by exactly 30 (it never swings past hanging).
+SLIP = (93, 123)
+
+
+def test_a_one_second_arm_slip_is_one_moment_named_by_its_direction():
+    # The left arm 30 degrees lower for 1 s: upper arm, forearm and hand each turn 30 degrees
+    # down (signed "up" -30). Baseline: the 4-s rolling median, 0 (the slip is a quarter of each
+    # window). Upper arm and forearm: 30 > max(15, 15); hand: 30 > 25. One arm, one mistake: the
+    # upper arm (shoulder weight 1.5) names it, severity (30 - 0 - 15) x 1 s x 1.5 = 22.5.
+    card = score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0, *SLIP))))
     assert len(card.moments) == 1
     m = card.moments[0]
-    assert (m.kind, m.joint, m.error_deg, m.peak_deg, m.both_ways) == ("form", "left_elbow", -40.0, 40.0, False)
-    assert m.teacher_s == pytest.approx((2.0, 89 / FPS)) and m.student_s == pytest.approx((2.0, 89 / FPS))
-    assert m.severity == pytest.approx(25.0 * 1.0 * 1.0)   # excess x duration x joint weight
-    assert describe_moment(m) == "left elbow 40 degrees more bent than the teacher"
+    assert (m.kind, m.joint, m.axis) == ("form", "left_shoulder", "up")
+    assert m.error_deg == pytest.approx(-30.0, abs=0.01)
+    assert m.teacher_s == pytest.approx((3.1, 122 / FPS)) and m.student_s == pytest.approx((3.1, 122 / FPS))
+    assert m.severity == pytest.approx(22.5, abs=0.01)
+    assert describe_moment(m) == "left arm 30 degrees lower than the teacher"
 
 
-def test_a_constant_offset_is_style_not_a_moment():
-    card = score(analysis(angle_error=errors(left_elbow=-40.0)))
+def test_a_mirrored_slip_is_named_on_the_students_own_side():
+    student = mirror_world(dance(N, FPS, left_arm_error=_arm_error(30.0, *SLIP)))
+    [m] = score(analysis(student_world=student, mirror=True)).moments
+    assert describe_moment(m) == "right arm 30 degrees lower than the teacher"
+
+
+def test_a_constant_direction_offset_is_style_not_a_moment():
+    assert score(analysis(student_world=dance(N, FPS, left_arm_error=np.full(N, 40.0)))).moments == []
+
+
+def test_a_slip_shorter_than_a_moment_is_ignored():
+    # 5 frames = 0.17 s < MIN_MOMENT_S (0.25 s)
+    assert score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(40.0, 60, 65)))).moments == []
+
+
+def limb_facts(**by_joint) -> dict:
+    """Hand-made limb facts: each keyword is a joint -> (error (N,), signed (N, 3)); others 0."""
+    err = np.zeros((N, len(SCORED_JOINTS)), np.float32)
+    signed = np.zeros((N, len(SCORED_JOINTS), 3), np.float32)
+    for name, (e, sg) in by_joint.items():
+        err[:, J[name]], signed[:, J[name]] = e, sg
+    return {"limb_error": err, "limb_signed": signed}
+
+
+def _stretch(values, axis: int, start: int = 60, stop: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """An error of |values| over frames start..stop, signed along one axis."""
+    e, sg = np.zeros(N), np.zeros((N, 3))
+    sg[start:stop, axis] = values
+    e[start:stop] = np.abs(sg[start:stop, axis])
+    return e, sg
+
+
+def test_an_error_swinging_both_ways_is_not_a_moment():
+    # 40 degrees off for 1 s, but higher and lower by turns every 5 frames (a glitching track):
+    # the mean signed difference is 0, below 0.6 of the mean size (40).
+    swing = np.tile(np.repeat([40.0, -40.0], 5), 3)
+    card = score(analysis(**limb_facts(right_knee=_stretch(swing, axis=1))))
     assert card.moments == []
+    assert not any("both ways" in describe_moment(m) for m in card.moments)
 
 
-def test_a_blip_shorter_than_a_moment_is_ignored():
-    err = np.zeros(N)
-    err[60:65] = -40.0                                      # 5 frames = 0.17 s < 0.25 s
-    assert score(analysis(angle_error=errors(left_elbow=err))).moments == []
+def test_a_steady_direction_in_hand_made_facts_is_a_moment():
+    # The same size held in one direction (further back) is one: "right forearm 40 degrees further back".
+    [m] = score(analysis(**limb_facts(right_elbow=_stretch(np.full(30, -40.0), axis=2)))).moments
+    assert (m.joint, m.axis, m.error_deg) == ("right_elbow", "forward", -40.0)
+    assert describe_moment(m) == "right forearm 40 degrees further back than the teacher"
 
 
-def test_an_error_swinging_both_ways_names_no_direction():
-    err = np.zeros(N)
-    err[60:90] = np.tile([40.0, -40.0], 15)
-    m = score(analysis(angle_error=errors(right_knee=err))).moments[0]
-    assert (m.error_deg, m.peak_deg, m.both_ways) == (0.0, 40.0, True)
-    assert describe_moment(m) == "right knee off by up to 40 degrees, both ways"
+def test_glitched_pairs_are_not_moments():
+    # The tracker glitched (NaN in the limb facts) over the slip's frames: nothing is left to judge.
+    e, sg = _stretch(np.full(30, -40.0), axis=1)
+    e[60:90], sg[60:90] = np.nan, np.nan
+    assert score(analysis(**limb_facts(left_shoulder=(e, sg)))).moments == []
+
+
+def test_a_slip_while_a_dancer_faces_away_is_not_a_moment():
+    # The same slip, the student turned 180 degrees (back to the camera): limb directions in the
+    # body frame are unchanged, but left and right cannot be trusted from behind.
+    student = rotate_y(dance(N, FPS, left_arm_error=_arm_error(30.0, *SLIP)), 180.0)
+    a = analysis(student_world=student)
+    assert a.facing_away.all()
+    assert score(a).moments == [] and score(a).excluded["facing_away_pairs"] == N
+
+
+def test_the_wait_before_the_dance_is_not_scored():
+    # The student stands still for the first second (motion 0.1 against a dancing level of 2)
+    # with the arm 30 degrees lower: the wait, not a mistake. The same slip later is one.
+    energy = np.full(N, 2.0)
+    energy[:30] = 0.1
+    waiting = analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0, 0, 30)),
+                       teacher_energy=np.full(N, 2.0), student_energy=energy)
+    assert score(waiting).moments == []
+    later = analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0, *SLIP)),
+                     teacher_energy=np.full(N, 2.0), student_energy=energy)
+    assert [describe_moment(m) for m in score(later).moments] == ["left arm 30 degrees lower than the teacher"]
 
 
 def test_moments_are_ranked_by_severity_and_capped():
-    elbow, knee = np.zeros(N), np.zeros(N)
-    elbow[30:60] = -40.0                                    # excess 25 over 1 s
-    knee[120:150] = 70.0                                    # excess 55 over 1 s
-    a = analysis(angle_error=errors(left_elbow=elbow, right_knee=knee))
+    a = analysis(**limb_facts(left_elbow=_stretch(np.full(30, -40.0), axis=2, start=30, stop=60),   # 25 x 1 s
+                              right_knee=_stretch(np.full(30, 70.0), axis=1, start=120, stop=150)))  # 55 x 1 s
     assert [m.joint for m in score(a).moments] == ["right_knee", "left_elbow"]
     assert [m.joint for m in score(a, ScoreSettings(max_moments=1)).moments] == ["right_knee"]
+
+
+def test_excluded_glitches_are_counted_in_the_card_and_the_report():
+    # 14 limbs x 180 pairs compared, 60 more dropped as glitches: 60 / 2580 = 2.3 %.
+    a = replace(analysis(), glitches={"teacher_frames": 3, "student_frames": 5, "limb_pairs": 60})
+    card = score(a)
+    assert card.excluded == {"glitch_frames_teacher": 3, "glitch_frames_student": 5,
+                             "limb_pairs_share": round(60 / 2580, 4), "facing_away_pairs": 0}
+    report = build_report(a, card, rules_feedback(card, ComparisonFacts.from_analysis(a)))
+    assert report["scores"]["excluded"] == card.excluded and check_report(report) == []
+    assert "glitched" not in report["feedback"]["text"]              # 2.3 %: not worth a word
+
+
+def test_many_excluded_glitches_get_one_clause_in_the_feedback():
+    # 600 / (600 + 2520) = 19 % > 10 %.
+    a = replace(analysis(), glitches={"teacher_frames": 40, "student_frames": 50, "limb_pairs": 600})
+    text = rules_feedback(score(a), ComparisonFacts.from_analysis(a)).text
+    assert "The pose tracker glitched on 19% of the limb comparisons (fast or hidden limbs); those were left out." in text
 
 
 def test_a_stretch_out_of_time_is_a_timing_moment():
@@ -299,16 +386,43 @@ def test_both_still_is_a_held_pose_not_a_freeze():
 
 
 def test_score_does_not_modify_the_analysis():
-    err = errors(left_elbow=np.where(np.arange(N) >= 60, -40.0, 0.0))
-    a = analysis(angle_error=err.copy())
+    a = analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0)))
+    err, signed = a.limb_error.copy(), a.limb_signed.copy()
     score(a)
-    np.testing.assert_array_equal(a.angle_error, err)
+    np.testing.assert_array_equal(a.limb_error, err)
+    np.testing.assert_array_equal(a.limb_signed, signed)
 
 
 def test_moments_carry_the_facts_their_kind_needs():
-    with pytest.raises(ValueError, match="a form moment needs peak_deg"):
+    with pytest.raises(ValueError, match="axis must be one of out, up, forward"):
         Moment(teacher_s=(0, 1), student_s=(0, 1), kind="form", joint="neck", error_deg=1.0, late_s=None,
-               severity=1.0, both_ways=True)
+               severity=1.0, axis="sideways")
     with pytest.raises(ValueError, match="kind must be one of form, timing, freeze"):
         Moment(teacher_s=(0, 1), student_s=(0, 1), kind="slip", joint=None, error_deg=None, late_s=None,
                severity=1.0)
+
+
+# --- real footage ---------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@needs_footage
+@pytest.mark.parametrize("teacher, student", [
+    ("pairs/callme404_teacher_douyin.mp4", "pairs/callme404_student_studio.mp4"),
+    ("pairs/feelsreal_dancerA.mp4", "pairs/feelsreal_dancerB.mp4"),
+], ids=["callme404", "feelsreal"])
+def test_real_form_moments_each_name_one_direction(load_clip, teacher, student):
+    # Tracker glitches on fast arms swung "both ways" by 60-120 degrees (issue #12): every form
+    # moment now names one direction, and none falls in the student's still wait before the dance.
+    a = analyze_performances(load_clip(teacher), load_clip(student), teacher_audio=audio(footage(teacher), sr=16000),
+                             student_audio=audio(footage(student), sr=16000))
+    card = score(a)
+    form = [m for m in card.moments[:5] if m.kind == "form"]
+    assert form, [describe_moment(m) for m in card.moments]
+    for m in form:
+        words = describe_moment(m)
+        assert m.axis in ("out", "up", "forward") and "both ways" not in words, words
+        assert any(d in words for d in ("higher", "lower", "forward", "back", "out to the side", "closer in",
+                                        "to the left", "to the right", "upright", "leaning")), words
+    first_student_move = a.student_s[0] + 0.3          # feelsreal B stands still for her first 0.3 s
+    assert all(m.student_s[0] >= first_student_move for m in form)
+    assert 0.0 <= card.excluded["limb_pairs_share"] <= 1.0

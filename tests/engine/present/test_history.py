@@ -82,13 +82,27 @@ def test_stored_moments_keep_their_words() -> None:
     from engine.present.feedback import describe_moment
     from engine.present.report import moment_json
 
-    made = [Moment(teacher_s=(3.1, 3.9), student_s=(2.3, 3.1), kind="form", joint="left_elbow", error_deg=2.0,
-                   late_s=None, severity=3.0, peak_deg=97.0, both_ways=True),
+    made = [Moment(teacher_s=(3.1, 3.9), student_s=(2.3, 3.1), kind="form", joint="left_elbow", error_deg=-31.0,
+                   late_s=None, severity=3.0, axis="forward"),
             Moment(teacher_s=(5.0, 6.2), student_s=(4.0, 4.9), kind="freeze", joint=None, error_deg=None,
                    late_s=None, severity=2.0, still_s=1.0)]
     report = make_report()
     report["moments"] = [moment_json(m) for m in made]
     back = scorecard_from_report(report).moments
     assert [describe_moment(m) for m in back] == [describe_moment(m) for m in made]
-    assert [describe_moment(m) for m in back] == ["left elbow off by up to 97 degrees, both ways",
+    assert [describe_moment(m) for m in back] == ["left forearm 31 degrees further back than the teacher",
                                                   "stood still for 1.0 s while the teacher kept moving"]
+
+
+def test_reports_from_before_limb_moments_still_read() -> None:
+    # Stored form moments without "axis" keep their flexion-angle words; one that swung "both
+    # ways" was a tracking glitch and is left out.
+    from engine.present.feedback import describe_moment
+
+    report = make_report()
+    old = {"teacher_s": [3.1, 3.9], "student_s": [2.3, 3.1], "kind": "form", "late_s": None, "still_s": None}
+    report["moments"] = [{**old, "joint": "left_elbow", "error_deg": 2.0, "both_ways": True, "peak_deg": 97.0},
+                         {**old, "joint": "right_knee", "error_deg": 22.0, "both_ways": False, "peak_deg": 30.0}]
+    card = scorecard_from_report(report)
+    assert [describe_moment(m) for m in card.moments] == ["right knee 22 degrees straighter than the teacher"]
+    assert card.excluded == {}

@@ -17,20 +17,20 @@ from tests.factories import make_card, moment
 
 @pytest.mark.parametrize("m, expected", [
     (Moment(teacher_s=(3.104, 3.896), student_s=(2.301, 3.099), kind="form", joint="left_shoulder",
-            error_deg=-34.04, late_s=None, severity=9.0, peak_deg=50.0),
+            error_deg=-34.04, late_s=None, severity=9.0, axis="up"),
      {"teacher_s": [3.1, 3.9], "student_s": [2.3, 3.1], "kind": "form", "joint": "left_shoulder",
       "error_deg": -34.0, "late_s": None, "detail": "left arm 34 degrees lower than the teacher",
-      "both_ways": False, "peak_deg": 50.0, "still_s": None}),
+      "axis": "up", "still_s": None}),
     (Moment(teacher_s=(1.0, 2.0), student_s=(0.5, 1.5), kind="timing", joint=None, error_deg=None,
             late_s=0.4567, severity=1.0),
      {"teacher_s": [1.0, 2.0], "student_s": [0.5, 1.5], "kind": "timing", "joint": None, "error_deg": None,
       "late_s": 0.46, "detail": "late by 0.5 s (at worst) against the music",
-      "both_ways": False, "peak_deg": None, "still_s": None}),
+      "axis": None, "still_s": None}),
     (Moment(teacher_s=(5.0, 6.2), student_s=(4.0, 5.0), kind="freeze", joint=None, error_deg=None,
             late_s=None, severity=1.0, still_s=1.0),
      {"teacher_s": [5.0, 6.2], "student_s": [4.0, 5.0], "kind": "freeze", "joint": None, "error_deg": None,
       "late_s": None, "detail": "stood still for 1.0 s while the teacher kept moving",
-      "both_ways": False, "peak_deg": None, "still_s": 1.0}),
+      "axis": None, "still_s": 1.0}),
 ], ids=["form", "timing", "freeze"])
 def test_moment_json_keys_in_report_order_with_words(m, expected):
     out = moment_json(m)

@@ -12,6 +12,7 @@ from engine.present.feedback.wording import (
     and_join,
     describe_alignment,
     describe_form,
+    describe_limb,
     describe_timing,
     joint_words,
 )
@@ -54,6 +55,32 @@ def test_describe_form(joint, error_deg, words):
     assert describe_form(joint, error_deg) == words
 
 
+@pytest.mark.parametrize("joint, axis, error_deg, words", [
+    # One direction and its size, the limb named as a dancer says it (upper arm -> arm, ...).
+    ("left_shoulder", "up", -30.0, "left arm 30 degrees lower than the teacher"),
+    ("right_shoulder", "up", 20.4, "right arm 20 degrees higher than the teacher"),
+    ("right_elbow", "forward", 25.0, "right forearm 25 degrees further forward than the teacher"),
+    ("left_elbow", "forward", -25.0, "left forearm 25 degrees further back than the teacher"),
+    ("left_hip", "out", 20.0, "left thigh 20 degrees more out to the side than the teacher"),
+    ("right_hip", "out", -20.0, "right thigh 20 degrees closer in to the body than the teacher"),
+    ("right_knee", "up", 22.0, "right lower leg 22 degrees higher than the teacher"),
+    ("left_wrist", "up", -30.0, "left hand 30 degrees lower than the teacher"),
+    ("right_ankle", "forward", 30.0, "right foot 30 degrees further forward than the teacher"),
+    ("torso", "forward", 18.0, "torso leaning 18 degrees further forward than the teacher"),
+    ("torso", "out", -18.0, "torso leaning 18 degrees further to the right than the teacher"),
+    ("torso", "up", -18.0, "torso leaning 18 degrees more than the teacher"),
+    ("neck", "out", 25.0, "head tilted 25 degrees further to the left than the teacher"),
+    ("neck", "up", -25.0, "head 25 degrees lower than the teacher"),
+])
+def test_describe_limb_names_one_direction(joint, axis, error_deg, words):
+    assert describe_limb(joint, axis, error_deg) == words
+
+
+def test_describe_limb_refuses_an_unknown_joint():
+    with pytest.raises(ValueError, match="tail"):
+        describe_limb("tail", "up", 10.0)
+
+
 @pytest.mark.parametrize("late_s, words", [(0.42, "late by 0.4 s"), (-0.5, "early by 0.5 s"),
                                            (0.0, "early by 0.0 s")])
 def test_describe_timing(late_s, words):
@@ -64,15 +91,17 @@ SPAN = {"teacher_s": (3.6, 4.4), "student_s": (3.1, 3.9), "severity": 1.0}
 
 
 @pytest.mark.parametrize("moment, words", [
-    (Moment(**SPAN, kind="form", joint="left_shoulder", error_deg=-34.0, late_s=None, peak_deg=40.0),
+    (Moment(**SPAN, kind="form", joint="left_shoulder", error_deg=-34.0, late_s=None, axis="up"),
      "left arm 34 degrees lower than the teacher"),
-    (Moment(**SPAN, kind="form", joint="right_elbow", error_deg=3.0, late_s=None, peak_deg=41.6, both_ways=True),
-     "right elbow off by up to 42 degrees, both ways"),
+    (Moment(**SPAN, kind="form", joint="right_elbow", error_deg=25.4, late_s=None, axis="forward"),
+     "right forearm 25 degrees further forward than the teacher"),
+    (Moment(**SPAN, kind="form", joint="left_elbow", error_deg=-35.0, late_s=None),
+     "left elbow 35 degrees more bent than the teacher"),
     (Moment(**SPAN, kind="timing", joint=None, error_deg=None, late_s=-0.46),
      "early by 0.5 s (at worst) against the music"),
     (Moment(**SPAN, kind="freeze", joint=None, error_deg=None, late_s=None, still_s=1.25),
      "stood still for 1.2 s while the teacher kept moving"),
-], ids=["form", "form-both-ways", "timing", "freeze"])
+], ids=["form", "form-forward", "form-stored-flexion", "timing", "freeze"])
 def test_describe_moment(moment, words):
     assert describe_moment(moment) == words
 
