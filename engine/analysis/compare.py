@@ -29,7 +29,7 @@ from engine.analysis.normalize import (
     normalize,
     shown_core_joints,
 )
-from engine.analysis.sync import SyncResult, motion_energy, motion_signature, sync
+from engine.analysis.sync import OnsetEnvelope, SyncResult, motion_energy, motion_signature, sync, sync_envelope
 from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
 from engine.core.errors import CacheError, CompareError
@@ -277,8 +277,13 @@ def measure_limbs(teacher: Performance, student: Performance, path: np.ndarray, 
 
 def analyze_performances(teacher: Performance, student: Performance, *, settings: AlignSettings = AlignSettings(),
                          teacher_audio: np.ndarray | None = None, student_audio: np.ndarray | None = None,
-                         sr: int = AUDIO_SR, clean_settings: CleanSettings = CleanSettings()) -> Analysis:
+                         sr: int = AUDIO_SR, clean_settings: CleanSettings = CleanSettings(),
+                         teacher_envelope: OnsetEnvelope | None = None,
+                         student_envelope: OnsetEnvelope | None = None) -> Analysis:
     """Compare two raw (uncleaned) Performances. Pure: inputs are not modified.
+
+    Each clip's sound is given as its audio (mono at `sr` Hz) or as its `sync_envelope` made
+    ahead (what `analyze` does while the poses load); None: the clip has no audio.
 
     Raises
     ------
@@ -294,7 +299,8 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
     s = sync(teacher_t=teacher.t, teacher_energy=motion_energy(teacher.world, fps),
              student_t=student.t, student_energy=motion_energy(student.world, fps), fps=fps,
              teacher_motion=motion_signature(teacher.world, fps), student_motion=motion_signature(student.world, fps),
-             teacher_audio=teacher_audio, student_audio=student_audio, sr=sr, method=settings.sync)
+             teacher_audio=teacher_audio, student_audio=student_audio, sr=sr, method=settings.sync,
+             teacher_envelope=teacher_envelope, student_envelope=student_envelope)
     (t0, t1), (s0, s1) = _segments(teacher, student, s)
 
     if settings.mirror == "auto":
@@ -387,6 +393,12 @@ def _load_both(paths: tuple[str | Path, str | Path], names: tuple[str | None, st
     return futures[0].result(), futures[1].result()
 
 
+def _sound_envelope(path: str | Path) -> OnsetEnvelope | None:
+    """The clip's `sync_envelope`, or None when it has no audio."""
+    sound = audio(path, sr=AUDIO_SR)
+    return None if sound is None else sync_envelope(sound, AUDIO_SR)
+
+
 def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: AlignSettings = AlignSettings(),
             cache_dir: str | Path = DEFAULT_CACHE_DIR, extract_settings: ExtractSettings = ExtractSettings(),
             teacher_name: str | None = None, student_name: str | None = None,
@@ -394,15 +406,16 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
     """Load (or extract and cache, both clips at once) and compare them. See `analyze_performances`."""
     wants_audio = settings.sync in ("auto", "audio")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
-        # Audio decodes alongside the poses (a cache hit is then mostly waiting for the audio).
-        sounds = [pool.submit(audio, p, sr=AUDIO_SR) if wants_audio else None for p in (teacher_path, student_path)]
+        # Audio decodes, and its onset envelope is made, alongside the poses (a cache hit is
+        # then mostly waiting for the audio).
+        sounds = [pool.submit(_sound_envelope, p) if wants_audio else None for p in (teacher_path, student_path)]
         teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
                                       cache_dir=cache_dir, settings=extract_settings, progress=progress)
-        teacher_audio, student_audio = (s.result() if s is not None else None for s in sounds)
+        teacher_env, student_env = (s.result() if s is not None else None for s in sounds)
     if progress is not None:
         progress(0.92, "syncing and aligning")
     result = analyze_performances(teacher, student, settings=settings,
-                                  teacher_audio=teacher_audio, student_audio=student_audio)
+                                  teacher_envelope=teacher_env, student_envelope=student_env)
     if progress is not None:
         progress(1.0, "compared")
     return result

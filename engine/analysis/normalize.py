@@ -234,19 +234,38 @@ def _subsample(n: int, max_frames: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, max_frames)).round().astype(np.intp))
 
 
-def _windowed_nn_cost(a: np.ndarray, ra: np.ndarray, b: np.ndarray, rb: np.ndarray,
-                      window: float | None) -> float:
-    """Mean over rows of `a` of the distance to the nearest row of `b` in the time window.
+def _frame_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, m) mean joint Euclidean distance between every row of `a` (n, J, 3) and of `b` (m, J, 3).
+
+    One coordinate at a time rather than on an (n, m, J, 3) difference array (a quarter of the
+    memory traffic); the same sums in the same order as
+    ``np.linalg.norm(a[:, None] - b[None], axis=-1).mean(axis=-1)``, so the same bits (tested).
+    """
+    sq = None
+    for c in range(3):
+        d = a[:, None, :, c] - b[None, :, :, c]   # (n, m, J)
+        d *= d
+        sq = d if sq is None else np.add(sq, d, out=sq)
+    return np.sqrt(sq, out=sq).mean(axis=-1)
+
+
+def _windowed_nn_costs(a: np.ndarray, ra: np.ndarray, b: np.ndarray, rb: np.ndarray,
+                       window: float | None) -> tuple[float, float]:
+    """Mean over rows of `a` of the distance to the nearest row of `b` in the time window, and
+    the same from `b` to `a` (one distance matrix serves both: d(b, a) is d(a, b) transposed).
 
     a : (n, J, 3), b : (m, J, 3), all finite; ra (n,), rb (m,): positions in their clips, 0..1.
     Distance between two frames: mean joint Euclidean distance (torso lengths).
     """
-    d = np.linalg.norm(a[:, None, :, :] - b[None, :, :, :], axis=-1).mean(axis=-1)  # (n, m)
+    d = _frame_distances(a, b)
     if window is not None:
         d = np.where(np.abs(ra[:, None] - rb[None, :]) <= window, d, np.inf)
-    best = d.min(axis=1)
-    best = best[np.isfinite(best)]
-    return float(best.mean()) if best.size else float("nan")
+
+    def mean_finite(best: np.ndarray) -> float:
+        best = best[np.isfinite(best)]
+        return float(best.mean()) if best.size else float("nan")
+
+    return mean_finite(d.min(axis=1)), mean_finite(d.min(axis=0))
 
 
 def _core_frames(norm_world: np.ndarray, max_frames: int, joints: np.ndarray = _CORE
@@ -340,8 +359,8 @@ def choose_mirror(
         fs, ps = _core_frames(normalize(student, mirror=mirrored), max_frames, use)
         if fs.shape[0] == 0:
             return False, 0.0
-        both_ways = _windowed_nn_cost(ft, pt, fs, ps, window) + _windowed_nn_cost(fs, ps, ft, pt, window)
-        costs.append(0.5 * both_ways)
+        to_student, to_teacher = _windowed_nn_costs(ft, pt, fs, ps, window)
+        costs.append(0.5 * (to_student + to_teacher))
 
     plain, mirrored_cost = costs
     worst = max(plain, mirrored_cost)

@@ -12,18 +12,8 @@ values: no analysis or presentation objects cross this boundary (it sits beside
 
 from engine.library._connect import DB_FILE_NAME, ENV_DB_URL, default_url, describe_url
 from engine.library._schema import SCHEMA_VERSION
-from engine.library.repository import (
-    LABELS,
-    SOURCES,
-    ClipFilter,
-    ClipInfo,
-    ClipRow,
-    ComparisonRow,
-    DeletedClip,
-    Library,
-    open_library,
-    settings_fingerprint,
-)
+from engine.library.repository import Library, open_library, settings_fingerprint
+from engine.library.rows import LABELS, SOURCES, ClipFilter, ClipInfo, ClipRow, ComparisonRow, DeletedClip
 
 __all__ = [
     "DB_FILE_NAME", "ENV_DB_URL", "LABELS", "SCHEMA_VERSION", "SOURCES", "ClipFilter", "ClipInfo", "ClipRow",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -29,180 +28,37 @@ from engine.library._connect import (
     write_transaction,
 )
 from engine.library._schema import clips, comparisons
+from engine.library.rows import (
+    LABELS,
+    SOURCES,
+    ClipFilter,
+    ClipInfo,
+    ClipRow,
+    ComparisonRow,
+    DeletedClip,
+    as_utc,
+    clean_label,
+    clean_tags,
+)
 
 if TYPE_CHECKING:
-    from engine.core.performance import Performance
     from engine.io.store import CacheEntry
 
-#: Where a comparison was made.
-SOURCES = ("upload", "live", "cli")
-#: Labels a clip can carry besides its free tags.
-LABELS = ("routine", "dancer", "style")
+__all__ = [
+    "LABELS", "MIN_PREFIX", "SOURCES", "ClipFilter", "ClipInfo", "ClipRow", "ComparisonRow", "DeletedClip",
+    "Library", "open_library", "settings_fingerprint",
+]
+
 #: The two clips of a comparison, as joined by every comparison query.
 _TEACHER, _STUDENT = clips.alias("teacher"), clips.alias("student")
 #: A clip may be named by a unique prefix of its sha256 this long or longer.
 MIN_PREFIX = 6
+#: `list_clips`' default filter: every clip, newest first.
+_EVERY_CLIP = ClipFilter()
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back: they were written in UTC."""
-    if dt is None or dt.tzinfo is not None:
-        return dt
-    return dt.replace(tzinfo=UTC)
-
-
-def _clean_label(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = " ".join(str(value).split())
-    return value or None
-
-
-def _clean_tags(tags: Iterable[str] | str | None) -> str:
-    if tags is None:
-        return ""
-    if isinstance(tags, str):
-        tags = tags.split(",")
-    seen: list[str] = []
-    for t in tags:
-        t = " ".join(str(t).split())
-        if t and t not in seen:
-            seen.append(t)
-    return ", ".join(seen)
-
-
-@dataclass(frozen=True)
-class ClipInfo:
-    """What is known of a clip when it is analysed (the input of `Library.record_clip`).
-
-    video_owned : the video is a file this product stored (an upload, a live recording): deleting
-        the clip deletes it. A file the user named on the command line is never deleted.
-    """
-
-    sha256: str
-    file_name: str
-    duration_s: float | None = None
-    fps: float | None = None
-    frames: int | None = None
-    detected_ratio: float | None = None
-    extractor_fingerprint: str | None = None
-    cache_file: str | None = None
-    video_path: str | None = None
-    video_owned: bool = False
-    added_at: datetime | None = None     # when it was first analysed (None: now)
-
-    @classmethod
-    def from_performance(cls, perf: Performance, *, cache_dir: str | Path, video: str | Path | None = None,
-                         owned: bool = False) -> ClipInfo:
-        """The clip of a Performance cached in `cache_dir` (see `engine.io.store.cache_path`)."""
-        from engine.io.store import cache_path
-
-        s = perf.source
-        return cls(sha256=s.sha256, file_name=s.file, duration_s=float(s.duration_s), fps=float(perf.fps),
-                   frames=int(perf.n_frames), detected_ratio=float(perf.detected_ratio),
-                   extractor_fingerprint=s.fingerprint or None,
-                   cache_file=str(Path(cache_path(cache_dir, s.sha256, s.fingerprint)).resolve()),
-                   video_path=None if video is None else str(Path(video).resolve()), video_owned=owned)
-
-
-@dataclass(frozen=True)
-class ClipRow:
-    """One clip of the library, with how many comparisons it is part of."""
-
-    id: int
-    sha256: str
-    file_name: str
-    duration_s: float | None
-    fps: float | None
-    frames: int | None
-    detected_ratio: float | None
-    extractor_fingerprint: str | None
-    cache_file: str | None
-    video_path: str | None
-    video_owned: bool
-    routine: str | None
-    dancer: str | None
-    style: str | None
-    tags: str
-    added_at: datetime
-    comparisons: int = 0
-
-    @property
-    def has_poses(self) -> bool:
-        return bool(self.cache_file) and Path(self.cache_file).is_file()
-
-    @property
-    def has_video(self) -> bool:
-        return bool(self.video_path) and Path(self.video_path).is_file()
-
-    def files_status(self) -> str:
-        """What is still on disk: 'video + poses', 'poses only', 'video only' (poses are
-        re-extracted when used) or 'missing'."""
-        poses, video = self.has_poses, self.has_video
-        if poses:
-            return "video + poses" if video else "poses only"
-        return "video only" if video else "missing"
-
-    def to_json(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["added_at"] = self.added_at.isoformat()
-        out["files"] = self.files_status()
-        return out
-
-
-@dataclass(frozen=True)
-class ClipFilter:
-    """Which clips `Library.list_clips` returns. None means any; `text` matches the file name,
-    labels and tags (case-insensitive)."""
-
-    text: str | None = None
-    routine: str | None = None
-    dancer: str | None = None
-    style: str | None = None
-    newest_first: bool = True
-    limit: int | None = None
-
-
-@dataclass(frozen=True)
-class ComparisonRow:
-    """One recorded comparison (without its report: `Library.get_report`)."""
-
-    id: int
-    created_at: datetime
-    source: str
-    teacher_sha256: str
-    teacher_file: str
-    student_sha256: str
-    student_file: str
-    routine: str | None          # the student clip's labels
-    dancer: str | None
-    overall: float
-    components: dict[str, float | None]
-    joints: dict[str, float]
-    sync_method: str | None
-    sync_offset_s: float | None
-    mirror: bool | None
-    moments_count: int | None
-    settings_fingerprint: str | None
-
-    def to_json(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["created_at"] = self.created_at.isoformat()
-        return out
-
-
-@dataclass(frozen=True)
-class DeletedClip:
-    """What `Library.delete_clip` removed."""
-
-    sha256: str
-    file_name: str
-    comparisons: int
-    files: tuple[str, ...]
 
 
 def _clip_info_from_report_block(block: dict) -> ClipInfo:
@@ -324,9 +180,9 @@ class Library:
         unknown = set(labels) - {*LABELS, "tags"}
         if unknown:
             raise LibraryError(f"unknown labels {sorted(unknown)}; known: {', '.join((*LABELS, 'tags'))}")
-        values: dict[str, Any] = {k: _clean_label(v) for k, v in labels.items() if k in LABELS}
+        values: dict[str, Any] = {k: clean_label(v) for k, v in labels.items() if k in LABELS}
         if "tags" in labels:
-            values["tags"] = _clean_tags(labels["tags"])
+            values["tags"] = clean_tags(labels["tags"])
         clip = self.find_clip(sha256)
         if values:
             with library_errors(self.url, "saving labels"), write_transaction(self._engine) as conn:
@@ -385,11 +241,11 @@ class Library:
     @staticmethod
     def _clip_row(r) -> ClipRow:
         m = dict(r._mapping)
-        m["added_at"] = _utc(m["added_at"])
+        m["added_at"] = as_utc(m["added_at"])
         m["video_owned"] = bool(m["video_owned"])
         return ClipRow(**m)
 
-    def list_clips(self, filt: ClipFilter = ClipFilter()) -> list[ClipRow]:
+    def list_clips(self, filt: ClipFilter = _EVERY_CLIP) -> list[ClipRow]:
         """The clips matching `filt`, by date added."""
         stmt = self._clip_select()
         for label in LABELS:
@@ -446,7 +302,7 @@ class Library:
     @staticmethod
     def _comparison_row(r) -> ComparisonRow:
         v = list(r)
-        v[1] = _utc(v[1])
+        v[1] = as_utc(v[1])
         v[10] = v[10] if v[10] is not None else {}
         v[11] = v[11] if v[11] is not None else {}
         v[14] = None if v[14] is None else bool(v[14])
@@ -473,7 +329,7 @@ class Library:
         """The attempts of `dancer` at `routine` (comparisons whose student clip carries both
         labels), oldest first."""
         stmt = (self._comparison_select()
-                .where(and_(_STUDENT.c.routine == _clean_label(routine), _STUDENT.c.dancer == _clean_label(dancer)))
+                .where(and_(_STUDENT.c.routine == clean_label(routine), _STUDENT.c.dancer == clean_label(dancer)))
                 .order_by(comparisons.c.created_at.asc(), comparisons.c.id.asc()))
         with library_errors(self.url, "reading the history"), self._engine.connect() as conn:
             return [self._comparison_row(r) for r in conn.execute(stmt)]

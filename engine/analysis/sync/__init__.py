@@ -18,12 +18,13 @@ from engine.analysis.sync.motion import (
     motion_offset,
     motion_signature,
 )
-from engine.analysis.sync.onset import audio_offset, onset_envelope
+from engine.analysis.sync.onset import OnsetEnvelope, audio_offset, onset_envelope, sync_envelope
 
 __all__ = [
     "MAX_LAG_S",
     "METHODS",
     "MOTION_GROUPS",
+    "OnsetEnvelope",
     "SyncResult",
     "active_range",
     "audio_offset",
@@ -31,5 +32,6 @@ __all__ = [
     "motion_offset",
     "motion_signature",
     "onset_envelope",
+    "sync_envelope",
     "sync",
 ]

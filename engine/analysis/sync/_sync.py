@@ -9,6 +9,7 @@ import numpy as np
 from engine.analysis.sync._lag import MAX_LAG_S
 from engine.analysis.sync.motion import active_range, motion_offset
 from engine.analysis.sync.audio_lag import decide_sync, windowed_audio_offset
+from engine.analysis.sync.onset import OnsetEnvelope, sync_envelope
 from engine.core.errors import CompareError, SettingsError
 from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, MIN_MOTION_SYNC_CONFIDENCE, SYNC_AGREE_S, SYNC_CHOICES
 
@@ -57,6 +58,8 @@ def sync(
     teacher_motion: np.ndarray | None = None,
     student_motion: np.ndarray | None = None,
     max_lag_s: float = MAX_LAG_S,
+    teacher_envelope: OnsetEnvelope | None = None,
+    student_envelope: OnsetEnvelope | None = None,
 ) -> SyncResult:
     """Find the time offset between teacher and student, and where each one dances.
 
@@ -85,6 +88,9 @@ def sync(
         (more reliable than the energy).
     max_lag_s : float
         Largest |offset| searched, seconds.
+    teacher_envelope, student_envelope : OnsetEnvelope, optional
+        `onset.sync_envelope` of each soundtrack, made ahead: used instead of the audio (give
+        one or the other per clip; the result is the same).
 
     Returns
     -------
@@ -109,14 +115,19 @@ def sync(
     if method == "none":
         return result("none", 0.0, 0.0, "sync off: each clip's dancing aligned by DTW alone")
 
-    have_audio = teacher_audio is not None and student_audio is not None
+    wants_audio = method in ("audio", "auto")
+    if wants_audio and teacher_envelope is None and teacher_audio is not None:
+        teacher_envelope = sync_envelope(teacher_audio, sr)
+    if wants_audio and student_envelope is None and student_audio is not None:
+        student_envelope = sync_envelope(student_audio, sr)
+    have_audio = teacher_envelope is not None and student_envelope is not None
     if method == "audio" and not have_audio:
-        missing = (("teacher", teacher_audio), ("student", student_audio))
+        missing = (("teacher", teacher_envelope), ("student", student_envelope))
         which = " and ".join(name for name, a in missing if a is None)
         raise CompareError(f"audio sync needs sound in both clips, but the {which} clip has none; "
                            "use sync 'motion' or 'auto' instead")
-    lag = windowed_audio_offset(teacher_audio, student_audio, sr, max_lag_s=max_lag_s) \
-        if method in ("audio", "auto") and have_audio else None
+    lag = windowed_audio_offset(teacher_envelope=teacher_envelope, student_envelope=student_envelope,
+                                max_lag_s=max_lag_s) if wants_audio and have_audio else None
     if method == "audio":
         return result("audio", lag.offset_s, lag.confidence,
                       f"audio chosen: {lag.windows_agreeing} of {lag.windows_total} windows agree")

@@ -45,7 +45,7 @@ from scipy import ndimage
 
 from engine.analysis.dsp import cross_correlate_full
 from engine.analysis.sync._lag import MAX_LAG_S
-from engine.analysis.sync.onset import N_BAND_GROUPS, onset_envelope
+from engine.analysis.sync.onset import OnsetEnvelope, envelope_pair
 from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, MIN_MOTION_SYNC_CONFIDENCE, SYNC_AGREE_S
 
 # --- windows ------------------------------------------------------------------------------
@@ -230,9 +230,14 @@ def _asked(starts: np.ndarray, width: int, n_other: int, lags: np.ndarray, sign:
     return (pos >= 0) & (pos + width <= n_other)
 
 
-def windowed_audio_offset(teacher_audio: np.ndarray, student_audio: np.ndarray, sr: int, *,
-                          max_lag_s: float = MAX_LAG_S) -> AudioLag:
+def windowed_audio_offset(teacher_audio: np.ndarray | None = None, student_audio: np.ndarray | None = None,
+                          sr: int | None = None, *, max_lag_s: float = MAX_LAG_S,
+                          teacher_envelope: OnsetEnvelope | None = None,
+                          student_envelope: OnsetEnvelope | None = None) -> AudioLag:
     """Offset between two soundtracks by windowed consensus, with a calibrated confidence.
+
+    Give either both soundtracks and `sr`, or both envelopes (`onset.sync_envelope`, made
+    ahead): the result is the same.
 
     Parameters
     ----------
@@ -242,6 +247,8 @@ def windowed_audio_offset(teacher_audio: np.ndarray, student_audio: np.ndarray, 
         Sample rate of both, Hz.
     max_lag_s : float
         Largest |offset| searched, seconds.
+    teacher_envelope, student_envelope : OnsetEnvelope
+        `sync_envelope` of each soundtrack, instead of the audio (same rate).
 
     Returns
     -------
@@ -250,12 +257,11 @@ def windowed_audio_offset(teacher_audio: np.ndarray, student_audio: np.ndarray, 
         confidence >= 0.9 for identical soundtracks, >= 0.6 for the same music recorded twice,
         <= 0.2 for unrelated audio (bench/sync_experiment.py).
     """
-    if sr <= 0:
-        raise ValueError(f"sr must be > 0, got {sr}")
     if not max_lag_s > 0:
         raise ValueError(f"max_lag_s must be > 0, got {max_lag_s}")
-    env_t, rate = onset_envelope(teacher_audio, sr, groups=N_BAND_GROUPS)
-    env_s, _ = onset_envelope(student_audio, sr, groups=N_BAND_GROUPS)
+    env_t, env_s = envelope_pair(teacher_audio, student_audio, sr, teacher_envelope, student_envelope)
+    rate = env_t.rate
+    env_t, env_s = env_t.values, env_s.values
     n_t, n_s = env_t.shape[1], env_s.shape[1]
     shorter_s = min(n_t, n_s) / rate
     if shorter_s < MIN_WINDOW_S:

@@ -6,6 +6,8 @@ band filterbank), detrended; `audio_offset` correlates it band group by band gro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 
@@ -104,6 +106,58 @@ def onset_envelope(audio: np.ndarray, sr: int, *, groups: int = 1) -> tuple[np.n
     width = max(1, int(round(DETREND_S * sr / hop)))
     flux = flux - ndimage.uniform_filter1d(flux, width, axis=1, mode="nearest")
     return (flux[0] if groups == 1 else flux), sr / hop
+
+
+@dataclass(frozen=True, eq=False)
+class OnsetEnvelope:
+    """A soundtrack's onset envelope as the windowed audio lag matches it (`sync_envelope`).
+
+    Attributes
+    ----------
+    values : (N_BAND_GROUPS, F) float64, frame f at f / rate seconds of the file
+    rate : envelope frames per second
+    """
+
+    values: np.ndarray
+    rate: float
+
+    def __post_init__(self) -> None:
+        v = self.values
+        if not isinstance(v, np.ndarray) or v.ndim != 2 or v.shape[0] != N_BAND_GROUPS:
+            got = v.shape if isinstance(v, np.ndarray) else type(v).__name__
+            raise ValueError(f"envelope values: expected shape ({N_BAND_GROUPS}, F), got {got}")
+        if not (np.isfinite(self.rate) and self.rate > 0):
+            raise ValueError(f"envelope rate must be > 0 frames/s, got {self.rate}")
+
+
+def sync_envelope(audio: np.ndarray, sr: int) -> OnsetEnvelope:
+    """The onset envelope `audio_lag.windowed_audio_offset` computes from `audio`, made ahead
+    (e.g. while the poses load). Mono samples at `sr` Hz; not modified."""
+    if sr <= 0:
+        raise ValueError(f"sr must be > 0, got {sr}")
+    values, rate = onset_envelope(audio, sr, groups=N_BAND_GROUPS)
+    return OnsetEnvelope(values=values, rate=rate)
+
+
+def envelope_pair(teacher_audio: np.ndarray | None, student_audio: np.ndarray | None, sr: int | None,
+                  teacher_envelope: OnsetEnvelope | None, student_envelope: OnsetEnvelope | None
+                  ) -> tuple[OnsetEnvelope, OnsetEnvelope]:
+    """The two envelopes a windowed audio lag matches, from either both soundtracks and `sr`
+    or both envelopes made ahead (validated: one of the two, the same rate)."""
+    audio_given = teacher_audio is not None or student_audio is not None
+    envelopes_given = teacher_envelope is not None or student_envelope is not None
+    if audio_given == envelopes_given:
+        raise ValueError("give either teacher_audio, student_audio and sr, or teacher_envelope and student_envelope")
+    if envelopes_given:
+        if teacher_envelope is None or student_envelope is None:
+            raise ValueError("give both teacher_envelope and student_envelope")
+        if teacher_envelope.rate != student_envelope.rate:
+            raise ValueError(f"envelope rates differ: teacher {teacher_envelope.rate}, "
+                             f"student {student_envelope.rate} frames/s")
+        return teacher_envelope, student_envelope
+    if teacher_audio is None or student_audio is None or sr is None:
+        raise ValueError("give teacher_audio, student_audio and sr")
+    return sync_envelope(teacher_audio, sr), sync_envelope(student_audio, sr)
 
 
 def audio_offset(teacher_audio: np.ndarray, student_audio: np.ndarray, sr: int, *,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine.analysis.normalize import (
+    _frame_distances,
     choose_mirror,
     joint_features,
     mirror_image,
@@ -145,6 +146,22 @@ def test_choose_mirror_keeps_a_plain_student(dance_clip):
     mirrored, conf = choose_mirror(teacher, student)
     assert not mirrored and conf > 0.5
     np.testing.assert_array_equal(student, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(5))
+def test_frame_distances_match_the_obvious_numpy_bit_for_bit(seed, dtype):
+    rng = np.random.default_rng(seed)
+    n_joints = int(rng.integers(1, 13))
+    a = rng.normal(size=(int(rng.integers(1, 60)), n_joints, 3)).astype(dtype)
+    b = rng.normal(size=(int(rng.integers(1, 60)), n_joints, 3)).astype(dtype)
+    a_before, b_before = a.copy(), b.copy()
+    want = np.linalg.norm(a[:, None] - b[None], axis=-1).mean(axis=-1)
+    got = _frame_distances(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)           # the same bits, so choose_mirror's numbers hold
+    np.testing.assert_array_equal(a, a_before)
+    np.testing.assert_array_equal(b, b_before)
 
 
 def test_choose_mirror_without_frames_is_undecided(dance_clip):

@@ -17,6 +17,7 @@ from engine.analysis.sync.audio_lag import (
     decide_sync,
     windowed_audio_offset,
 )
+from engine.analysis.sync.onset import OnsetEnvelope, sync_envelope
 from tests.conftest import footage, needs_footage
 
 SR = 16000
@@ -149,6 +150,57 @@ def test_bad_arguments_raise(song, kwargs, exc):
     sr = kwargs.pop("sr")
     with pytest.raises(exc):
         windowed_audio_offset(song, song, sr, **kwargs)
+
+
+# --- envelopes made ahead (what `compare.analyze` does while the poses load) ---------------
+
+@pytest.mark.parametrize("offset_s", [1.234, -2.717])
+def test_precomputed_envelopes_give_the_same_lag_as_the_audio(song, offset_s):
+    teacher, student = _delayed(song, offset_s)
+    student = _room(student, seed=3, snr_db=6.0)
+    from_audio = windowed_audio_offset(teacher, student, SR)
+    ahead = windowed_audio_offset(teacher_envelope=sync_envelope(teacher, SR),
+                                  student_envelope=sync_envelope(student, SR))
+    assert ahead == from_audio              # every field, exactly
+
+
+def test_precomputed_envelopes_of_silence_give_the_same_note():
+    quiet = sync_envelope(np.zeros(10 * SR), SR)
+    assert windowed_audio_offset(teacher_envelope=quiet, student_envelope=quiet) == \
+        windowed_audio_offset(np.zeros(10 * SR), np.zeros(10 * SR), SR)
+
+
+@pytest.mark.parametrize("which, message", [
+    ("neither", "give either"),
+    ("both kinds", "give either"),
+    ("one envelope", "both teacher_envelope and student_envelope"),
+    ("audio without sr", "give teacher_audio, student_audio and sr"),
+    ("rates differ", "rates differ"),
+])
+def test_envelope_arguments_are_checked(song, which, message):
+    env = sync_envelope(song, SR)
+    kwargs = {
+        "neither": {},
+        "both kinds": {"teacher_audio": song, "student_audio": song, "sr": SR,
+                       "teacher_envelope": env, "student_envelope": env},
+        "one envelope": {"teacher_envelope": env},
+        "audio without sr": {"teacher_audio": song, "student_audio": song},
+        "rates differ": {"teacher_envelope": env,
+                         "student_envelope": OnsetEnvelope(values=env.values, rate=env.rate * 2)},
+    }[which]
+    with pytest.raises(ValueError, match=message):
+        windowed_audio_offset(**kwargs)
+
+
+@pytest.mark.parametrize("values, rate", [
+    (np.zeros((3, 100)), 100.0),         # not N_BAND_GROUPS groups
+    (np.zeros(100), 100.0),              # one envelope, not grouped
+    (np.zeros((8, 100)), 0.0),           # no rate
+    (np.zeros((8, 100)), float("nan")),
+])
+def test_a_malformed_envelope_is_refused(values, rate):
+    with pytest.raises(ValueError, match="envelope"):
+        OnsetEnvelope(values=values, rate=rate)
 
 
 # --- the sync decision ---------------------------------------------------------------------

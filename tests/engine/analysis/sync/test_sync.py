@@ -8,6 +8,7 @@ import pytest
 from engine.analysis.sync import (
     SyncResult,
     sync,
+    sync_envelope,
 )
 from engine.core.errors import CompareError, SettingsError
 from tests.engine.analysis.sync.signals import (
@@ -36,6 +37,18 @@ def test_sync_auto_prefers_good_audio():
     res = sync(**_motion_pair(rng, offset_s=3.0), teacher_audio=ta, student_audio=sa, sr=SR)
     assert isinstance(res, SyncResult)
     assert res.method == "audio" and res.offset_s == pytest.approx(0.8, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["auto", "audio"])
+def test_sync_from_envelopes_made_ahead_equals_sync_from_audio(method):
+    rng = np.random.default_rng(10)
+    track = clicks(varied_pattern(20.0, rng), 20.0, rng)
+    ta, sa = shifted_pair(track, 0.8, rng)
+    motion = _motion_pair(rng, offset_s=3.0)
+    from_audio = sync(**motion, teacher_audio=ta, student_audio=sa, sr=SR, method=method)
+    ahead = sync(**motion, teacher_envelope=sync_envelope(ta, SR), student_envelope=sync_envelope(sa, SR),
+                 method=method)
+    assert ahead == from_audio
 
 
 def test_sync_auto_falls_back_to_motion():
