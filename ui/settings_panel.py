@@ -101,7 +101,8 @@ def sidebar() -> tuple[AlignSettings, ScoreSettings]:
             st.slider(c.capitalize(), 0, 100, step=5, key=f"w_{c}", help=COMPONENT_MEANING[c])
         weights_note = st.container()
         st.subheader("Tolerances (degrees)")
-        st.caption("Angle differences up to these are free; beyond, the joint's score falls. Only rescores.")
+        st.caption("How far a limb may stray beyond the dancer's own usual difference from the teacher "
+                   "before it counts against that joint and is named as a moment. Only rescores.")
         for g in DEFAULT_TOLERANCE_DEG:
             st.slider(g.capitalize(), 0, 60, step=1, key=f"tol_{g}", format="%d°")
         st.subheader("Alignment")
