@@ -10,7 +10,9 @@ view with the joint weights w_l: C = sum w num / sqrt(sum w dt * sum w ds). The 
 teacher's does not explain (`SCALE`). On real footage (issue #12): different dances 2-50, the
 same choreography by two dancers 80-94, a clip against itself or its mirror image 100.
 
-Per joint: `comovement_score(C_l)` times (1 - LOCAL_PENALTY W_l), where W_l is the worst
+Per joint: `comovement_score(C_l')` times (1 - LOCAL_PENALTY W_l), where C_l' is the limb's own
+correlation leaned toward the pooled C by how little the teacher moves that limb against tracking
+noise (`LIMB_NOISE_DEG`), and W_l is the worst
 LOCAL_WINDOW_S moving mean of the pair's local excess clip((err - median_l - tol_l) /
 LOCAL_SPAN_DEG, 0, 1): err the direction error, median_l the pair's own typical error for that
 limb (style), tol_l the joint group's tolerance. The per-pair pose of the timeline and
@@ -68,6 +70,11 @@ LOCAL_WINDOW_S = 1.0
 #: Share of a joint's co-movement score that a window entirely off (W_l = 1) takes away: a
 #: joint that moves with the teacher but is clearly wrong for a whole move keeps half.
 LOCAL_PENALTY = 0.5
+#: Tracking noise of a limb's direction, RMS degrees (MediaPipe's 3D limb directions wobble by
+#: several degrees frame to frame; 10 degrees is also about what a viewer cannot see). A joint's
+#: own correlation counts by spread^2 / (spread^2 + noise^2) of the teacher's movement of it, the
+#: rest is the whole body's: a limb moving 10 degrees RMS counts half, 30 degrees 90 %.
+LIMB_NOISE_DEG = 10.0
 #: A limb whose direction spreads less than this about its mean (RMS, degrees) over the path is
 #: held still: its correlation is undefined, so two still limbs count as agreeing (C = 1), one
 #: still against a moving one as not co-moving (C = 0). Tracking noise alone exceeds it.
@@ -281,7 +288,14 @@ def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
     window = max(round(LOCAL_WINDOW_S * a.teacher.fps), 1)
     worst = uniform_filter1d(np.nan_to_num(excess, nan=0.0), size=window, axis=0, mode="constant").max(axis=0) \
         if err.shape[0] else np.zeros(err.shape[1])
-    joint = np.where(seen, comovement_score(correlation(num, dt, ds, n)) * (1.0 - LOCAL_PENALTY * worst), np.nan)
+    # A limb the choreography barely moves says little on its own: its correlation is mostly
+    # tracking noise. Lean it toward the whole body's by how far its movement stands above noise.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = dt / n                                             # teacher's mean squared deviation, rad^2
+    trust = spread / (spread + np.radians(LIMB_NOISE_DEG) ** 2)
+    own = correlation(num, dt, ds, n)
+    shrunk = np.where(np.isfinite(pooled) & np.isfinite(trust), trust * own + (1.0 - trust) * pooled, own)
+    joint = np.where(seen, comovement_score(shrunk) * (1.0 - LOCAL_PENALTY * worst), np.nan)
     return pose, 100.0 * (1.0 - excess), joint, median_err
 
 

@@ -156,8 +156,19 @@ def test_joint_weights_pool_the_limbs_as_computed_by_hand():
     # elbows 3: C = 1.5 / 4.5 = 1/3 -> 100 (1 - (2/3)^2) = 55.6
     assert score(a, ScoreSettings(joint_weights={**w, "elbows": 3.0})).components["pose"] == 55.6
     card = score(a)
-    assert card.joints["left_shoulder"] == 100.0 and card.joints["left_elbow"] == 0.0
+    # Each joint leans toward the pooled C = 0.6 by how little the teacher moves it: sums of 1.0
+    # over 100 pairs are a spread of 0.01 rad^2 (5.7 degrees RMS), trust = 0.01 / (0.01 + (10
+    # degrees in rad)^2) = 0.247. Shoulder: 0.247 x 1 + 0.753 x 0.6 = 0.699 -> 100 (1 - 0.301^2)
+    # = 90.9; elbow: 0.753 x 0.6 = 0.452 -> 100 (1 - 0.548^2) = 70.0.
+    assert card.joints["left_shoulder"] == pytest.approx(90.9, abs=0.1)
+    assert card.joints["left_elbow"] == pytest.approx(70.0, abs=0.1)
     assert set(card.joints) == {"left_shoulder", "left_elbow"}
+    # Moved widely (sums of 30 over 100 pairs: 31 degrees RMS, trust 0.908), a joint speaks for
+    # itself: shoulder 0.908 + 0.092 x 0.6 = 0.963 -> 99.9; elbow 0.092 x 0.6 = 0.055 -> 10.7.
+    wide = score(_with_comove(analysis(), {"left_upper_arm": (30.0, 30.0, 30.0), "left_forearm": (0.0, 30.0, 30.0)}))
+    assert wide.components["pose"] == 84.0
+    assert wide.joints["left_shoulder"] == pytest.approx(99.9, abs=0.1)
+    assert wide.joints["left_elbow"] == pytest.approx(10.7, abs=0.2)
 
 
 def _arm_error(deg: float, start: int = 60, stop: int = 90) -> np.ndarray:
