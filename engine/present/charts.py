@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 __all__ = ["KIND_COLORS", "COMPONENT_COLORS", "components_figure", "joint_bars_figure",
            "joint_heatmap_figure", "joint_label", "live_score_figure", "timeline_figure", "warp_path_figure"]
 
-#: Moment kinds (form error, timing slip, freeze), the same on every chart and in the UI.
+#: Moment kinds (form error, timing slip, freeze), the same on every chart and in the UI. Each
+#: component has its own hue (pose teal, not a second blue beside timing's) on the bars and the
+#: Library's progress lines.
 KIND_COLORS: dict[str, str] = {"form": "#d62728", "timing": "#1f77b4", "freeze": "#8c564b"}
-KIND_LABELS: dict[str, str] = {"form": "form (joint angle)", "timing": "timing (early/late)",
+KIND_LABELS: dict[str, str] = {"form": "form (limb direction)", "timing": "timing (early/late)",
                                "freeze": "freeze (stood still)"}
-COMPONENT_COLORS: dict[str, str] = {"pose": "#4c78a8", "timing": "#1f77b4", "trajectory": "#54a24b",
+COMPONENT_COLORS: dict[str, str] = {"pose": "#0f8b8d", "timing": "#1f77b4", "trajectory": "#54a24b",
                                     "silhouette": "#b279a2", "dynamics": "#f58518"}
 #: Scores 0..100: red (far off) through amber to green (like the teacher).
 SCORE_COLORSCALE = [[0.0, "#b2182b"], [0.4, "#ef8a62"], [0.6, "#fddbc7"], [0.8, "#d9f0d3"], [1.0, "#1a9850"]]
