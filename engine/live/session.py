@@ -2,7 +2,8 @@
 
 Per camera frame (`PracticeSession.process`, called from the camera's worker thread): pose
 (MediaPipe) -> pose guide (the reference's pose at the current reference time, fitted to the
-user's body) -> live score (joint angles against the reference around that time) -> drawing
+user's body) -> live score (`LiveScorer`: how the user's limbs moved with the reference's over
+the last `scorer.HISTORY_S` seconds, the full report's pose measure) -> drawing
 (reference panel | user panel) -> the raw frame to a background H.264 writer.
 
 Reference clock: it starts when the first camera frame arrives. `countdown_s` of countdown
@@ -31,7 +32,7 @@ from engine.live.guide import fit_guide
 from engine.live.overlay import Overlay
 from engine.live.recorder import Recorder
 from engine.live.reference import LiveReference
-from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
+from engine.live.scorer import HISTORY_S, LiveScore, LiveScorer, pick_worst_joint
 from engine.live.visibility import LEGS, TORSO, seen
 
 #: Time constant of the on-screen score smoothing, seconds.
@@ -142,11 +143,12 @@ class PracticeSession:
             guide = fit_guide(self.reference.world[idx], pose.image, (w, h), mirror=self.mirror,
                               user_world=pose.world)
             if phase == "dancing":
-                live = self._scorer.score(pose.world, ref_t)
+                live = self._scorer.score(pose.world, ref_t, user_image=pose.image)
         t_fit = time.perf_counter()
+        warming_up = phase == "dancing" and not self._scorer.ready(ref_t)
 
         with self._lock:
-            self._update(now, phase, ref_t, pose, live)
+            self._update(now, phase, ref_t, pose, live, warming_up)
             score, worst, message = self._score, self._worst, self._message
         out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message)
         t_draw = time.perf_counter()
@@ -174,7 +176,8 @@ class PracticeSession:
                                                 min_tracking_confidence=ex.min_tracking_confidence)
             return self._estimator.process(rgb)
 
-    def _update(self, now: float, phase: str, ref_t: float, pose, live: LiveScore | None) -> None:
+    def _update(self, now: float, phase: str, ref_t: float, pose, live: LiveScore | None,
+                warming_up: bool) -> None:
         """Counters, smoothed scores, history and advice after one frame. Lock held."""
         self._frames_in += 1
         if live is None:
@@ -189,7 +192,7 @@ class PracticeSession:
             self._last_t = now
             self._history.append((round(ref_t, 3), round(self._score, 1)))
         self._worst = pick_worst_joint(self._joint_ema, self.settings)
-        self._message = _advice(phase, pose, live)
+        self._message = _advice(phase, pose, live, warming_up)
 
     def state(self) -> LiveState:
         """Snapshot for the page; phase and reference time are read from the clock now."""
@@ -252,8 +255,9 @@ class PracticeSession:
         self.close()
 
 
-def _advice(phase: str, pose, live: LiveScore | None) -> str | None:
-    """One line of plain advice for the current frame, or None."""
+def _advice(phase: str, pose, live: LiveScore | None, warming_up: bool = False) -> str | None:
+    """One line of plain advice for the current frame, or None. `warming_up`: dancing, but less
+    than the scorer's window has been danced (no score yet)."""
     if phase == "finished":
         return "Finished: press stop to see your results"
     if pose is None or not pose.detected:
@@ -264,6 +268,8 @@ def _advice(phase: str, pose, live: LiveScore | None) -> str | None:
     if not visible[LEGS].all():
         return "Step back: your feet are out of view"
     if phase == "dancing" and live is None:
+        if warming_up:
+            return f"Keep dancing: the live score starts after {HISTORY_S:g} s"
         return "Too little of you is visible: step back"
     return None
 

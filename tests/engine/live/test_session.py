@@ -6,14 +6,15 @@ import threading
 
 import pytest
 
-from engine.core.body import Landmark as L
 from engine.core.errors import EngineError
 from engine.core.settings import ExtractSettings
 from engine.io.video import frames as decode_frames
 from engine.io.video import probe
 from engine.live import PracticeSession, recorder
-from tests.engine.live.helpers import FakeCamera, run, session
-from tests.factories import LEFT_ARM, LEGS, H, W, camera_frame, static_reference, swing
+from engine.live.scorer import HISTORY_S
+from tests.engine.analysis.metrics.posekit import dance
+from tests.engine.live.helpers import DancingCamera, FakeCamera, hanging_left_arm, run, session
+from tests.factories import FPS, LEGS, H, W, camera_frame, reference_of, static_reference
 
 
 def test_phases_follow_the_clock(t_pose):
@@ -31,8 +32,9 @@ def test_phases_follow_the_clock(t_pose):
     cam.now = 6.0
     s.process(camera_frame())
     st = s.state()
-    assert (st.phase, st.ref_t) == ("dancing", 0.0) and st.frames_in == 2 and st.frames_scored == 1
-    assert st.score == 100.0 and st.history == ((0.0, 100.0),) and st.message is None
+    # No score until the scorer's window (HISTORY_S of dancing) is full.
+    assert (st.phase, st.ref_t) == ("dancing", 0.0) and st.frames_in == 2 and st.frames_scored == 0
+    assert st.score is None and st.history == () and st.message.startswith("Keep dancing")
     cam.now = 7.5
     assert s.state().ref_t == pytest.approx(1.5)
     cam.now = 8.0
@@ -41,16 +43,29 @@ def test_phases_follow_the_clock(t_pose):
     assert s.state().message.startswith("Finished")
 
 
-def test_session_scores_the_upper_body_when_the_legs_are_out_of_view(t_pose):
-    user = swing(t_pose(), L.LEFT_SHOULDER, LEFT_ARM, 40.0)
-    user[list(LEGS), 3] = 0.05
-    cam = FakeCamera(user)
-    s = session(static_reference(t_pose), cam, countdown_s=0.0)
-    run(s, cam, 0.5)
+def test_session_scores_the_upper_body_when_the_legs_are_out_of_view():
+    n = int(5.0 * FPS)
+    user = hanging_left_arm(n)
+    user[:, list(LEGS), 3] = 0.05
+    cam = DancingCamera(user, FPS)
+    s = session(reference_of(dance(n, FPS)), cam, countdown_s=0.0)
+    run(s, cam, 4.0)
     st = s.state()
     assert st.message == "Step back: your feet are out of view"
-    assert st.frames_scored == st.frames_in and st.worst_joint == "left_shoulder"
-    assert 90.0 < st.score < 100.0
+    # Scored from the first frame HISTORY_S in (4.0 s at 25 fps: frames at 0, 0.04, ..., 3.96 s).
+    assert st.frames_in == 100 and st.frames_scored == sum(k / 25 >= HISTORY_S - 1e-9 for k in range(100))
+    assert st.worst_joint in ("left_shoulder", "left_elbow", "left_wrist")
+    assert 50.0 < st.score < 95.0 and HISTORY_S <= st.history[0][0] < HISTORY_S + 0.04
+
+
+def test_session_scores_the_reference_danced_back_high():
+    n = int(4.0 * FPS)
+    track = dance(n, FPS)
+    cam = DancingCamera(track, FPS, start=1.0)                            # dancing starts after the countdown
+    s = session(reference_of(track), cam)
+    run(s, cam, 4.5)
+    st = s.state()
+    assert st.score >= 95.0 and st.worst_joint is None and st.message is None
 
 
 def test_session_says_when_nobody_is_in_view(t_pose):
