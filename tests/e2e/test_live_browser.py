@@ -41,9 +41,9 @@ OTHER_DANCE = "solo/male_white_shirt_solo_11s.mp4"
 CAMERA_W, CAMERA_H, CAMERA_FPS, CAMERA_MAX_S = 640, 480, 20, 15.0
 #: The page's countdown (its default), and the stream's start-up until the first frame reaches
 #: the server, seconds: the y4m holds its first frame this long. The live score allows the camera's
-#: dance to be off the reference clock by `engine.live.scorer.LAG_S` (0.3 s) only: on a 2-core
-#: machine at load ~3 the matching dance's median was 92, at load 9-14 (3 frames a
-#: second processed, the recording itself degraded: its report 56-71) it fell to 30-83.
+#: dance to be off the reference clock by `engine.live.scorer.LAG_S` (0.3 s) only. On the shared
+#: 2-core machine: matching 92 / different 24 in the least loaded run; under load 8-14 (3 frames a
+#: second processed, the recording itself degraded: its report 56-71) matching fell to 30-83.
 COUNTDOWN_S, STARTUP_S = 3.0, 1.0
 #: Seconds: first visit (the sample teacher may be made and analysed), the uploaded reference
 #: analysed, streaming until the reference has ended, the attempt's report.
