@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.analysis.align import Alignment
 from engine.analysis.compare import COST_GRID_SIDE, Analysis, CostGrid, cost_grid, measure_limbs
-from engine.analysis.metrics import joint_angles
+from engine.analysis.metrics.limbs import limb_directions
 from engine.analysis.normalize import normalize
 from engine.analysis.score import Moment, Scorecard
 from engine.analysis.sync import SyncResult
@@ -24,6 +24,7 @@ from engine.core.body import N_LANDMARKS, SCORED_JOINTS, Landmark
 from engine.core.performance import Performance, SourceInfo
 from engine.core.settings import COMPONENTS, AlignSettings, ScoreSettings
 from engine.live import LiveReference, ReferenceFrames
+from engine.live.visibility import MIN_VISIBILITY
 from engine.present.feedback import ComparisonFacts
 
 L = Landmark
@@ -234,9 +235,11 @@ def arm_sweep(n: int = 45, deg_per_s: float = 240.0) -> np.ndarray:
 def reference_of(world: np.ndarray, frames: ReferenceFrames | None = None) -> LiveReference:
     """A LiveReference straight from (N, 33, 4) world landmarks at FPS (no cleaning)."""
     n = world.shape[0]
-    return LiveReference(name="ref.mp4", t=(np.arange(n) / FPS).astype(np.float32),
-                         image=np.stack([to_image(w) for w in world]).astype(np.float32),
-                         world=world.astype(np.float32), angles=joint_angles(world), fps=FPS, frames=frames)
+    image = np.stack([to_image(w) for w in world]).astype(np.float32)
+    return LiveReference(name="ref.mp4", t=(np.arange(n) / FPS).astype(np.float32), image=image,
+                         world=world.astype(np.float32),
+                         limbs=limb_directions(world, visibility_threshold=MIN_VISIBILITY).astype(np.float32),
+                         fps=FPS, frames=frames)
 
 
 def static_reference(t_pose, n: int = 60) -> LiveReference:

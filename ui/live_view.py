@@ -129,7 +129,7 @@ class SessionSlot:
         if session is None or self._failed:
             return frame
         try:
-            out = session.process(frame.to_ndarray(format="rgb24"))
+            out = session.process(frame.to_ndarray(format="rgb24"), t=frame.time)   # capture time (RTP stamp)
         except Exception:  # noqa: BLE001 (an exception here would end the stream)
             logger.exception("live frame processing failed; frames now pass through unannotated")
             self._failed = True

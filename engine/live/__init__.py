@@ -3,8 +3,9 @@
 `LiveReference.from_performance` prepares a reference clip once; a `PracticeSession` then takes
 camera frames (`process`), draws the pose guide and live score on them, records the attempt,
 and returns the recording from `finish()` for the normal comparison. The parts: `reference`
-(display frames, cleaned landmarks), `guide` (`fit_guide`), `scorer` (`LiveScorer`),
-`recorder` (the MP4 writer thread), `overlay` (what is drawn), `session` (the state machine).
+(display frames, cleaned landmarks, limb directions), `guide` (`fit_guide`), `scorer`
+(`LiveScorer`: the report's limb co-movement over the last seconds danced), `recorder` (the MP4
+writer thread), `overlay` (what is drawn), `session` (the state machine).
 """
 
 from engine.live.guide import fit_guide

@@ -1,5 +1,5 @@
 """A reference clip prepared for live practice: display frames kept as JPEG, cleaned landmarks
-and joint angles computed once."""
+and limb directions computed once."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import cv2
 import numpy as np
 
 from engine.analysis.clean import clean
-from engine.analysis.metrics import joint_angles
-from engine.core.body import N_LANDMARKS, SCORED_JOINTS
+from engine.analysis.metrics import limbs as limb_metrics
+from engine.core.body import LIMBS, N_LANDMARKS
 from engine.core.errors import EngineError
 from engine.core.performance import Performance
 from engine.io.video import display_frames, display_size, probe
+from engine.live.visibility import MIN_VISIBILITY
 
 #: Reference frames are kept as JPEG of this quality (~20 KB each at 480 px high).
 JPEG_QUALITY = 80
@@ -80,7 +81,9 @@ class LiveReference:
 
     t : (N,) float32 seconds from the reference file's start
     image, world : (N, 33, 4) float32 cleaned (engine.analysis.clean) image / world landmarks
-    angles : (N, J) float32 joint angles, degrees (`body.SCORED_JOINTS` columns)
+    limbs : (N, L, 3) float32 unit limb directions in the body's own frame
+        (`engine.analysis.metrics.limbs.limb_directions`, `body.LIMBS` columns = `SCORED_JOINTS`
+        order); NaN where the limb is not in view or the tracker glitched (`reference_limbs`)
     fps : analysis frame rate, frames/s
     frames : display frames, or None (the panel then shows the skeleton on a plain background)
     size : (width, height) of the source video, pixels: the plain panel's aspect ratio
@@ -90,7 +93,7 @@ class LiveReference:
     t: np.ndarray
     image: np.ndarray
     world: np.ndarray
-    angles: np.ndarray
+    limbs: np.ndarray
     fps: float
     frames: ReferenceFrames | None
     size: tuple[int, int] = (640, 480)
@@ -98,7 +101,7 @@ class LiveReference:
     def __post_init__(self) -> None:
         n = self.t.shape[0] if self.t.ndim == 1 else -1
         for name, arr, shape in (("image", self.image, (n, N_LANDMARKS, 4)), ("world", self.world, (n, N_LANDMARKS, 4)),
-                                 ("angles", self.angles, (n, len(SCORED_JOINTS)))):
+                                 ("limbs", self.limbs, (n, len(LIMBS), 3))):
             if arr.shape != shape:
                 raise ValueError(f"LiveReference.{name}: expected shape {shape}, got {arr.shape}")
         if n < 1 or not self.fps > 0:
@@ -121,13 +124,26 @@ class LiveReference:
     @classmethod
     def from_performance(cls, perf: Performance, video_path: str | Path | None, *,
                          display_height: int = 480) -> LiveReference:
-        """Clean `perf`, compute its joint angles, and decode `video_path` for display (None: no
+        """Clean `perf`, compute its limb directions, and decode `video_path` for display (None: no
         video, the skeleton is shown instead). Raises VideoError for an unreadable video."""
         cleaned = clean(perf)
         shown = None if video_path is None else ReferenceFrames.from_video(video_path, fps=perf.fps,
                                                                            height=display_height)
         return cls(name=perf.source.file, t=perf.t.astype(np.float32), image=cleaned.image, world=cleaned.world,
-                   angles=joint_angles(cleaned.world), fps=float(perf.fps), frames=shown,
+                   limbs=reference_limbs(cleaned, perf), fps=float(perf.fps), frames=shown,
                    size=(int(perf.source.width), int(perf.source.height)))
+
+
+def reference_limbs(cleaned: Performance, raw: Performance | None = None) -> np.ndarray:
+    """(N, L, 3) float32 limb directions of a reference, as the full report measures them
+    (`engine.analysis.compare.measure_limbs`): from the cleaned track, with the frames where the
+    raw track (default: the cleaned one) shows a tracker glitch set to NaN."""
+    def dirs(p: Performance) -> np.ndarray:
+        return limb_metrics.limb_directions(p.world, p.image, visibility_threshold=MIN_VISIBILITY)
+
+    out = dirs(cleaned)
+    glitched, _ = limb_metrics.glitch_mask(out if raw is None else dirs(raw), cleaned.fps)
+    out[glitched] = np.nan
+    return out.astype(np.float32)
 
 

@@ -2,14 +2,18 @@
 
 Per camera frame (`PracticeSession.process`, called from the camera's worker thread): pose
 (MediaPipe) -> pose guide (the reference's pose at the current reference time, fitted to the
-user's body) -> live score (joint angles against the reference around that time) -> drawing
+user's body) -> live score (`LiveScorer`: how the user's limbs moved with the reference's over
+the last `scorer.HISTORY_S` seconds, the full report's pose measure) -> drawing
 (reference panel | user panel) -> the raw frame to a background H.264 writer.
 
 Reference clock: it starts when the first camera frame arrives. `countdown_s` of countdown
 follow (the reference shows its first frame, the guide its first pose, so the user can get into
 position), then reference time runs from the reference's first frame at wall-clock speed; once
 it passes the reference's end the phase is "finished" and the page calls `finish()`, which
-returns the recording for the normal comparison pipeline. Recording time t corresponds to
+returns the recording for the normal comparison pipeline. A frame that carries its capture time
+(`process(rgb, t=...)`, the WebRTC frame's timestamp) is placed on the reference clock by that
+time, not by when it reached the server: a loaded server that processes frames late or unevenly
+still compares each picture with the reference at the moment the camera took it. Recording time t corresponds to
 reference time ``t + reference.start_s`` (``start_s`` is 0 for nearly every file), to within one
 camera frame.
 """
@@ -31,11 +35,13 @@ from engine.live.guide import fit_guide
 from engine.live.overlay import Overlay
 from engine.live.recorder import Recorder
 from engine.live.reference import LiveReference
-from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
+from engine.live.scorer import HISTORY_S, LiveScore, LiveScorer, pick_worst_joint
 from engine.live.visibility import LEGS, TORSO, seen
 
 #: Time constant of the on-screen score smoothing, seconds.
 SCORE_SMOOTH_S = 0.25
+#: Seconds a frame's capture stamp may stray from its arrival before the camera clock is re-anchored.
+MAX_CAPTURE_DRIFT_S = 3.0
 #: Points kept for the rolling chart; process() times averaged for `ms_per_frame`.
 HISTORY_LEN = 600
 TIMING_FRAMES = 50
@@ -88,6 +94,7 @@ class PracticeSession:
         self._pose_lock = threading.Lock()     # the model: one user at a time, never after close
         self._finish_lock = threading.Lock()
         self._t0: float | None = None
+        self._capture0: tuple[float, float] | None = None   # (camera time, session time) of the anchor frame
         self._stopped = self._closed = False
         self._result: Path | None = None
         self._finished = False
@@ -120,15 +127,31 @@ class PracticeSession:
 
     # -- per frame --
 
-    def process(self, rgb: np.ndarray) -> np.ndarray:
+    def _frame_time(self, now: float, t: float | None) -> float:
+        """Session-clock time of a frame captured at camera time `t` (None: it arrived `now`).
+        The first frame anchors the camera clock; a stamp that strays more than
+        MAX_CAPTURE_DRIFT_S from the arrival time (a stream restarted, a clock reset) re-anchors
+        it. Lock held."""
+        if t is None or not math.isfinite(t):
+            return now
+        if self._capture0 is None:
+            self._capture0 = (t, now)
+        placed = self._capture0[1] + (t - self._capture0[0])
+        if abs(placed - now) > MAX_CAPTURE_DRIFT_S:
+            self._capture0 = (t, now)
+            placed = now
+        return placed
+
+    def process(self, rgb: np.ndarray, t: float | None = None) -> np.ndarray:
         """Camera frame (H, W, 3) uint8 RGB -> annotated (reference panel | user panel), uint8
-        RGB, even sides. Never blocks on the recorder."""
+        RGB, even sides. `t`: the frame's capture time on the camera's clock, seconds (any
+        origin; None: the time it arrived). Never blocks on the recorder."""
         started = time.perf_counter()
         if not (isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.dtype == np.uint8):
             raise ValueError(f"process: expected an (H, W, 3) uint8 RGB frame, got "
                              f"{getattr(rgb, 'shape', type(rgb))} {getattr(rgb, 'dtype', '')}")
-        now = self._clock()
         with self._lock:
+            now = self._frame_time(self._clock(), t)
             if self._t0 is None:
                 self._t0 = now
             phase, countdown, ref_t = self._timeline(now)
@@ -142,11 +165,12 @@ class PracticeSession:
             guide = fit_guide(self.reference.world[idx], pose.image, (w, h), mirror=self.mirror,
                               user_world=pose.world)
             if phase == "dancing":
-                live = self._scorer.score(pose.world, ref_t)
+                live = self._scorer.score(pose.world, ref_t, user_image=pose.image)
         t_fit = time.perf_counter()
+        warming_up = phase == "dancing" and not self._scorer.ready(ref_t)
 
         with self._lock:
-            self._update(now, phase, ref_t, pose, live)
+            self._update(now, phase, ref_t, pose, live, warming_up)
             score, worst, message = self._score, self._worst, self._message
         out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message)
         t_draw = time.perf_counter()
@@ -174,7 +198,8 @@ class PracticeSession:
                                                 min_tracking_confidence=ex.min_tracking_confidence)
             return self._estimator.process(rgb)
 
-    def _update(self, now: float, phase: str, ref_t: float, pose, live: LiveScore | None) -> None:
+    def _update(self, now: float, phase: str, ref_t: float, pose, live: LiveScore | None,
+                warming_up: bool) -> None:
         """Counters, smoothed scores, history and advice after one frame. Lock held."""
         self._frames_in += 1
         if live is None:
@@ -189,7 +214,7 @@ class PracticeSession:
             self._last_t = now
             self._history.append((round(ref_t, 3), round(self._score, 1)))
         self._worst = pick_worst_joint(self._joint_ema, self.settings)
-        self._message = _advice(phase, pose, live)
+        self._message = _advice(phase, pose, live, warming_up)
 
     def state(self) -> LiveState:
         """Snapshot for the page; phase and reference time are read from the clock now."""
@@ -252,8 +277,9 @@ class PracticeSession:
         self.close()
 
 
-def _advice(phase: str, pose, live: LiveScore | None) -> str | None:
-    """One line of plain advice for the current frame, or None."""
+def _advice(phase: str, pose, live: LiveScore | None, warming_up: bool = False) -> str | None:
+    """One line of plain advice for the current frame, or None. `warming_up`: dancing, but less
+    than the scorer's window has been danced (no score yet)."""
     if phase == "finished":
         return "Finished: press stop to see your results"
     if pose is None or not pose.detected:
@@ -264,6 +290,8 @@ def _advice(phase: str, pose, live: LiveScore | None) -> str | None:
     if not visible[LEGS].all():
         return "Step back: your feet are out of view"
     if phase == "dancing" and live is None:
+        if warming_up:
+            return f"Keep dancing: the live score starts after {HISTORY_S:g} s"
         return "Too little of you is visible: step back"
     return None
 

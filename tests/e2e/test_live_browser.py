@@ -11,8 +11,9 @@ uploaded through the page. Chromium's fake camera then plays, from a y4m file ma
 Each y4m starts with the clip's first frame held still for the countdown plus the stream's
 start-up, so the camera's dance is roughly in step with the reference clock (which starts on the
 first frame the server receives). The test checks that frames come back annotated (not black, the
-amber pose guide drawn), that the live score appears, and that it is clearly higher for the
-matching dance. Screenshots go to $SCREENSHOT_DIR (default: a temporary folder).
+amber pose guide drawn), that the live score appears, and that it means what the report's pose
+score means: high for the matching dance, at most MAX_DIFFERENT for the other one. Screenshots go
+to $SCREENSHOT_DIR (default: a temporary folder).
 """
 
 from __future__ import annotations
@@ -39,15 +40,17 @@ OTHER_DANCE = "solo/male_white_shirt_solo_11s.mp4"
 #: Fake camera: size, rate (the server scores a few frames a second here), longest file, seconds.
 CAMERA_W, CAMERA_H, CAMERA_FPS, CAMERA_MAX_S = 640, 480, 20, 15.0
 #: The page's countdown (its default), and the stream's start-up until the first frame reaches
-#: the server, seconds: the y4m holds its first frame this long. (Measured here: a start-up of
-#: 1.0 s gave the matching dance a median of 100, 2.2 s gave 98.)
+#: the server, seconds: the y4m holds its first frame this long. The live score allows the camera's
+#: dance to be off the reference clock by `engine.live.scorer.LAG_S` (0.3 s) only. On the shared
+#: 2-core machine: matching 92 / different 24 in the least loaded run; under load 8-14 (3 frames a
+#: second processed, the recording itself degraded: its report 56-71) matching fell to 30-83.
 COUNTDOWN_S, STARTUP_S = 3.0, 1.0
 #: Seconds: first visit (the sample teacher may be made and analysed), the uploaded reference
 #: analysed, streaming until the reference has ended, the attempt's report.
 PAGE_S, REFERENCE_S, STREAM_S, REPORT_S = 300, 180, 90, 300
 #: The different dance is stopped after this much dancing; the video is photographed at these
 #: reference times. Seconds.
-STOP_AFTER_S = 5.0
+STOP_AFTER_S = 6.0
 #: Seconds to wait for the Stop button (the reference may end meanwhile; see `dance`).
 STOP_CLICK_S = 10
 SHOT_AT_S = (2.0, 3.0, 4.0)
@@ -55,12 +58,18 @@ SHOT_AT_S = (2.0, 3.0, 4.0)
 #: wide: see the test's printout). Where the dancer matches the reference the guide is covered by
 #: the dancer's own skeleton.
 MIN_GUIDE_PX = {"different": 300, "matching": 100}
-#: Live score (median over the dancing) of the matching dance, at least; and how much higher than
-#: the different dance's. The live score is lenient with any upright dancer: measured here on a
-#: loaded 2-core machine, matching 97-100 and different 85-89 in four runs (offline, frame by
-#: frame: 100 and 94). Thresholds leave room for a slower machine.
-MIN_MATCHING, MIN_MARGIN = 90.0, 5.0
+#: Live score (median of the reads while dancing): the matching dance at least MIN_MATCHING, the
+#: other dance at most MAX_DIFFERENT (issue #12: the live score means what the report's pose score
+#: means, `engine.analysis.score.SCALE`: <= 50 what an unrelated dance gets). The score appears only
+#: after `engine.live.scorer.HISTORY_S` of dancing, so the different dance is stopped later than
+#: that (STOP_AFTER_S) to leave several reads.
+#: The same bounds hold for the page's "Average live score" after the attempt (the mean of every
+#: scored frame: the status is read only every second or so on a loaded machine, so few reads).
+MIN_MATCHING, MAX_DIFFERENT = 80.0, 55.0
+#: Live scores read while dancing, at least (the score appears only after the scorer's window).
+MIN_READS = 2
 LIVE_SCORE = re.compile(r"Live score: (\d+)")
+AVERAGE = re.compile(r"Average live score: (\d+)")
 DANCING = re.compile(r"Dancing: ([\d.]+) s into the reference")
 IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 #: Wider than the other browser test, so the video (and the guide in it) is drawn larger.
@@ -166,8 +175,9 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
         dancing, score = DANCING.search(text), LIVE_SCORE.search(text)
         if "Finished: your attempt" in text:
             break
-        if dancing and score:
-            scores.append(int(score.group(1)))
+        if dancing:         # the score appears only after the scorer's window: pictures do not wait for it
+            if score:
+                scores.append(int(score.group(1)))
             ref_t = float(dancing.group(1))
             if len(pictures) < len(SHOT_AT_S) and ref_t > SHOT_AT_S[len(pictures)]:
                 pictures.append(shots.with_name(f"{shots.name}.video{len(pictures) + 1}.png"))
@@ -217,6 +227,13 @@ def wait_for_report(page, timeout_s: float, shot: Path) -> str:
     return done.inner_text().strip()
 
 
+def average(page) -> int:
+    """The page's "Average live score" of the attempt just finished (every scored frame's mean)."""
+    found = AVERAGE.search(status(page))
+    assert found, f"no average live score after the attempt: {status(page)}"
+    return int(found.group(1))
+
+
 def annotation(pictures: list[Path]) -> dict[str, float]:
     """How the stream's pictures look: brightness, size, and the most pixels of the amber pose guide
     (engine.live.GUIDE_COLOR, blended 60 % over the picture) in any of them. The guide hides behind
@@ -247,7 +264,8 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
             scores, pictures = dance(page, screenshot_dir / "live_01_different", stop_after_s=STOP_AFTER_S)
             outcome = wait_for_report(page, REPORT_S, screenshot_dir / "live_02_different_no_report.png")
             full_screenshot(page, screenshot_dir / "live_02_different_stopped.png")
-            results["different"] = {"scores": scores, "report": outcome, "annotated": annotation(pictures)}
+            results["different"] = {"scores": scores, "report": outcome, "annotated": annotation(pictures),
+                                    "average": average(page)}
         finally:
             browser.close()
 
@@ -260,15 +278,16 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
             outcome = wait_for_report(page, REPORT_S, screenshot_dir / "live_04_matching_no_report.png")
             page.wait_for_timeout(1500)
             full_screenshot(page, screenshot_dir / "live_04_matching_report.png")
-            results["matching"] = {"scores": scores, "report": outcome, "annotated": annotation(pictures)}
+            results["matching"] = {"scores": scores, "report": outcome, "annotated": annotation(pictures),
+                                   "average": average(page)}
         finally:
             browser.close()
 
-    medians = {k: statistics.median(v["scores"]) for k, v in results.items()}
-    summary = {k: {"median": medians[k], "reads": v["scores"], "report": v["report"], "annotated": v["annotated"]}
-               for k, v in results.items()}
+    medians = {k: statistics.median(v["scores"]) if v["scores"] else None for k, v in results.items()}
+    summary = {k: {"median": medians[k], "reads": v["scores"], "average": v["average"], "report": v["report"],
+                   "annotated": v["annotated"]} for k, v in results.items()}
     print(f"\nlive practice in the browser: {summary}; screenshots in {screenshot_dir}")
-    assert all(len(v["scores"]) >= 3 for v in results.values()), results
+    assert all(len(v["scores"]) >= MIN_READS for v in results.values()), results
     # Frames came back annotated: a picture (not black), the reference panel beside the camera's
     # 4:3 picture, and the pose guide drawn.
     for name, r in results.items():
@@ -276,8 +295,8 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
         assert a["mean"] > 20 and a["w"] > 1.5 * a["h"], (name, a)
     assert results["different"]["annotated"]["amber_px"] > MIN_GUIDE_PX["different"], results
     assert results["matching"]["annotated"]["amber_px"] > MIN_GUIDE_PX["matching"], results
-    assert medians["matching"] >= MIN_MATCHING, results
-    assert medians["matching"] >= medians["different"] + MIN_MARGIN, results
+    assert medians["matching"] >= MIN_MATCHING and results["matching"]["average"] >= MIN_MATCHING, summary
+    assert medians["different"] <= MAX_DIFFERENT and results["different"]["average"] <= MAX_DIFFERENT, summary
     assert re.fullmatch(r"\d+ / 100", results["matching"]["report"]), results["matching"]["report"]
     # Nothing of ours failed on the server (tracebacks there would name app.py, pages/, ui/ or engine/).
     log = server["log"].read_text()

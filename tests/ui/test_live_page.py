@@ -364,7 +364,7 @@ class FakeSession:
     def __init__(self, fail: bool = False) -> None:
         self.fail, self.closed, self.seen = fail, False, []
 
-    def process(self, rgb):
+    def process(self, rgb, t=None):
         if self.fail:
             raise RuntimeError("boom")
         self.seen.append(rgb.shape)
@@ -425,7 +425,7 @@ def test_a_slow_callback_gets_the_newest_frame_and_older_ones_are_dropped():
             return frame
 
     class SlowSession:
-        def process(self, rgb):
+        def process(self, rgb, t=None):
             time.sleep(0.05)                    # ten camera frames' worth of work
             return rgb
 

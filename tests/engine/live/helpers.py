@@ -9,7 +9,8 @@ from engine.core.body import DEFAULT_JOINT_WEIGHT, JOINT_GROUP, SCORED_JOINTS
 from engine.core.body import Landmark as L
 from engine.io.pose import PoseFrame
 from engine.live import PracticeSession
-from tests.factories import H, W, camera_frame, to_image
+from tests.engine.analysis.metrics.posekit import dance
+from tests.factories import FPS, H, W, camera_frame, to_image
 
 
 def torso_px(image: np.ndarray) -> float:
@@ -49,6 +50,26 @@ class FakeCamera:
 
     def close(self) -> None:
         self.closed += 1
+
+
+def hanging_left_arm(n: int) -> np.ndarray:
+    """posekit's choreography (n frames at FPS) with the left arm hanging (elevation 10 degrees)
+    instead of sweeping: a limb that does not follow the reference."""
+    t = np.arange(n) / FPS
+    return dance(n, FPS, left_arm_error=80.0 + 70.0 * np.sin(2 * np.pi * t / 3.1))   # posekit's elevation - 10
+
+
+class DancingCamera(FakeCamera):
+    """A FakeCamera whose pose is `track` (N, 33, 4) played at `fps` from clock time `start`."""
+
+    def __init__(self, track: np.ndarray, fps: float, start: float = 0.0, **kw) -> None:
+        super().__init__(track[0], **kw)
+        self.track, self.fps, self.start = track, fps, start
+
+    def process(self, rgb: np.ndarray) -> PoseFrame:
+        i = int(np.clip(round((self.now - self.start) * self.fps), 0, len(self.track) - 1))
+        self.world = self.track[i]
+        return super().process(rgb)
 
 
 def session(ref, cam, **kw) -> PracticeSession:

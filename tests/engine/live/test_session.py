@@ -6,14 +6,15 @@ import threading
 
 import pytest
 
-from engine.core.body import Landmark as L
 from engine.core.errors import EngineError
 from engine.core.settings import ExtractSettings
 from engine.io.video import frames as decode_frames
 from engine.io.video import probe
 from engine.live import PracticeSession, recorder
-from tests.engine.live.helpers import FakeCamera, run, session
-from tests.factories import LEFT_ARM, LEGS, H, W, camera_frame, static_reference, swing
+from engine.live.scorer import HISTORY_S
+from tests.engine.analysis.metrics.posekit import dance
+from tests.engine.live.helpers import DancingCamera, FakeCamera, hanging_left_arm, run, session
+from tests.factories import FPS, LEGS, H, W, camera_frame, reference_of, static_reference
 
 
 def test_phases_follow_the_clock(t_pose):
@@ -31,8 +32,9 @@ def test_phases_follow_the_clock(t_pose):
     cam.now = 6.0
     s.process(camera_frame())
     st = s.state()
-    assert (st.phase, st.ref_t) == ("dancing", 0.0) and st.frames_in == 2 and st.frames_scored == 1
-    assert st.score == 100.0 and st.history == ((0.0, 100.0),) and st.message is None
+    # No score until the scorer's window (HISTORY_S of dancing) is full.
+    assert (st.phase, st.ref_t) == ("dancing", 0.0) and st.frames_in == 2 and st.frames_scored == 0
+    assert st.score is None and st.history == () and st.message.startswith("Keep dancing")
     cam.now = 7.5
     assert s.state().ref_t == pytest.approx(1.5)
     cam.now = 8.0
@@ -41,17 +43,72 @@ def test_phases_follow_the_clock(t_pose):
     assert s.state().message.startswith("Finished")
 
 
-def test_session_scores_the_upper_body_when_the_legs_are_out_of_view(t_pose):
-    user = swing(t_pose(), L.LEFT_SHOULDER, LEFT_ARM, 40.0)
-    user[list(LEGS), 3] = 0.05
-    cam = FakeCamera(user)
-    s = session(static_reference(t_pose), cam, countdown_s=0.0)
-    run(s, cam, 0.5)
+def test_session_scores_the_upper_body_when_the_legs_are_out_of_view():
+    n = int(5.0 * FPS)
+    user = hanging_left_arm(n)
+    user[:, list(LEGS), 3] = 0.05
+    cam = DancingCamera(user, FPS)
+    s = session(reference_of(dance(n, FPS)), cam, countdown_s=0.0)
+    run(s, cam, 4.0)
     st = s.state()
     assert st.message == "Step back: your feet are out of view"
-    assert st.frames_scored == st.frames_in and st.worst_joint == "left_shoulder"
-    assert 90.0 < st.score < 100.0
+    # Scored from the first frame HISTORY_S in (4.0 s at 25 fps: frames at 0, 0.04, ..., 3.96 s).
+    assert st.frames_in == 100 and st.frames_scored == sum(k / 25 >= HISTORY_S - 1e-9 for k in range(100))
+    assert st.worst_joint in ("left_shoulder", "left_elbow", "left_wrist")
+    assert 50.0 < st.score < 95.0 and HISTORY_S <= st.history[0][0] < HISTORY_S + 0.04
 
+
+def test_session_scores_the_reference_danced_back_high():
+    n = int(4.0 * FPS)
+    track = dance(n, FPS)
+    cam = DancingCamera(track, FPS, start=1.0)                            # dancing starts after the countdown
+    s = session(reference_of(track), cam)
+    run(s, cam, 4.5)
+    st = s.state()
+    assert st.score >= 95.0 and st.worst_joint is None and st.message is None
+
+
+
+def late_frames_score(stamped: bool) -> float:
+    """The reference danced back perfectly, captured at 25 fps, but each frame reaches the session
+    later and later (a loaded server: up to 0.9 s behind). The session is told the capture time
+    when `stamped`. Returns the live score after 5.5 s of camera time."""
+    n = int(6.0 * FPS)
+    track = dance(n, FPS)
+    cam = DancingCamera(track, FPS, start=1.0)          # the camera's clock: capture times
+    s = session(reference_of(track), cam)
+    frame, k = camera_frame(), 0
+    while cam.now < 5.5:
+        delay = min(0.9, 0.3 * k / FPS)                  # arrival - capture, seconds
+        capture = cam.now
+        s._clock = lambda: capture + delay               # what the server's clock reads on arrival
+        s.process(frame, t=100.0 + capture if stamped else None)    # any origin: the first frame anchors
+        k += 1
+        cam.now = round(cam.now + 1.0 / FPS, 9)
+    return s.state().score
+
+
+def test_frames_placed_by_capture_time_score_as_if_on_time():
+    on_time = late_frames_score(stamped=True)
+    by_arrival = late_frames_score(stamped=False)
+    assert on_time >= 95.0
+    assert by_arrival < on_time - 10.0           # placed by arrival, the same dance falls out of step
+
+
+def test_a_capture_clock_that_jumps_is_re_anchored(t_pose):
+    ref = static_reference(t_pose, n=300)                                 # 10 s
+    cam = FakeCamera(t_pose())
+    s = session(ref, cam, countdown_s=0.0)
+    cam.now = 2.0
+    s.process(camera_frame(), t=50.0)
+    cam.now = 3.0
+    s.process(camera_frame(), t=51.0)
+    assert s.state().ref_t == pytest.approx(1.0)
+    cam.now = 4.0
+    s.process(camera_frame(), t=9000.0)        # a restarted stream: its stamp is nowhere near
+    cam.now = 4.5
+    s.process(camera_frame(), t=9000.5)
+    assert s.state().ref_t == pytest.approx(2.5) and max(t for t, _ in s.state().history or [(0, 0)]) <= 2.5
 
 def test_session_says_when_nobody_is_in_view(t_pose):
     cam = FakeCamera(None)
