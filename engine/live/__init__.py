@@ -4,14 +4,15 @@
 camera frames (`process`), draws the pose guide and live score on them, records the attempt,
 and returns the recording from `finish()` for the normal comparison. The parts: `reference`
 (display frames, cleaned landmarks), `guide` (`fit_guide`), `scorer` (`LiveScorer`),
-`recorder` (the MP4 writer thread), `overlay` (what is drawn), `session` (the state machine).
+`recorder` (the MP4 writer thread), `overlay` (what is drawn), `session` (the state machine; `Section` loops a stretch of the
+reference, slowed, each repetition scored).
 """
 
 from engine.live.guide import fit_guide
 from engine.live.overlay import GUIDE_ALPHA, GUIDE_COLOR
 from engine.live.reference import LiveReference, ReferenceFrames
 from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
-from engine.live.session import LiveState, PracticeSession
+from engine.live.session import LiveState, PracticeSession, Section
 
 __all__ = [
     "GUIDE_ALPHA",
@@ -22,6 +23,7 @@ __all__ = [
     "LiveState",
     "PracticeSession",
     "ReferenceFrames",
+    "Section",
     "fit_guide",
     "pick_worst_joint",
 ]

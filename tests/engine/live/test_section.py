@@ -1,0 +1,99 @@
+"""engine.live.session.Section: a stretch of the reference looped, slowed, each repetition scored."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.core.body import Landmark as L
+from engine.core.errors import EngineError
+from engine.live import PracticeSession, Section
+from tests.engine.live.helpers import FakeCamera, run, session
+from tests.factories import LEFT_ARM, camera_frame, static_reference, swing
+
+
+@pytest.mark.parametrize(("start", "end", "speed", "loops", "error"), [
+    (0.5, 1.5, 0.5, 3, None),
+    (1.5, 1.5, 1.0, 1, ValueError),          # empty
+    (2.0, 1.0, 1.0, 1, ValueError),          # backwards
+    (0.0, 1.0, 0.0, 1, ValueError),          # no speed
+    (0.0, 1.0, -1.0, 1, ValueError),
+    (0.0, 1.0, 1.0, 0, ValueError),          # no repetition
+    (0.0, 1.0, 1.0, 1.5, ValueError),        # half a repetition
+    (float("nan"), 1.0, 1.0, 1, ValueError),
+])
+def test_section_checks_its_values(start, end, speed, loops, error):
+    if error is None:
+        sec = Section(start, end, speed=speed, loops=loops)
+        assert sec.span_s == pytest.approx(1.0) and sec.wall_s() == pytest.approx(6.0)   # 3 x 1 s at half speed
+    else:
+        with pytest.raises(error):
+            Section(start, end, speed=speed, loops=loops)
+
+
+def test_the_clock_loops_the_section_at_its_speed(t_pose):
+    ref = static_reference(t_pose, n=60)                                   # 2.0 s
+    cam = FakeCamera(t_pose())
+    s = session(ref, cam, countdown_s=1.0, section=Section(0.5, 1.5, speed=0.5, loops=3))
+    assert s.state().ref_t == 0.5                                          # waiting: at the section's start
+    cam.now = 10.0
+    s.process(camera_frame())                                              # the clock starts
+    # (wall-clock seconds after the first frame, expected phase, reference time, repetition), by hand:
+    # 1 s countdown, then reference time = 0.5 + (0.5 * dancing seconds) mod 1.0, three times.
+    expected = [(0.5, "countdown", 0.5, 0), (1.0, "dancing", 0.5, 0), (2.0, "dancing", 1.0, 0),
+                (2.9, "dancing", 1.45, 0), (3.0, "dancing", 0.5, 1), (4.5, "dancing", 1.25, 1),
+                (5.2, "dancing", 0.6, 2), (6.9, "dancing", 1.45, 2), (7.0, "finished", 1.5, 2),
+                (30.0, "finished", 1.5, 2)]
+    for dt, phase, ref_t, rep in expected:
+        cam.now = 10.0 + dt
+        st = s.state()
+        assert (st.phase, st.repetition) == (phase, rep), dt
+        assert st.ref_t == pytest.approx(ref_t), dt
+
+
+def test_each_repetition_is_scored_on_its_own(t_pose):
+    """The dancer's left arm is 60 degrees off in the first repetition, 30 in the second and right
+    in the third: three scores, rising, the last one perfect."""
+    ref = static_reference(t_pose, n=60)
+    cam = FakeCamera(swing(t_pose(), L.LEFT_SHOULDER, LEFT_ARM, 60.0))
+    s = session(ref, cam, countdown_s=0.0, section=Section(0.0, 1.0, speed=1.0, loops=3))
+    run(s, cam, 1.0)
+    cam.now = 0.98                                                         # still in the first repetition
+    first = s.state()
+    assert first.repetition == 0 and len(first.repetition_scores) == 1
+    cam.now = 1.0
+    cam.world = swing(t_pose(), L.LEFT_SHOULDER, LEFT_ARM, 30.0)
+    run(s, cam, 2.0)
+    cam.world = t_pose()
+    run(s, cam, 3.2)
+    st = s.state()
+    assert st.phase == "finished" and st.repetition == 2
+    a, b, c = st.repetition_scores
+    assert a < b < c == 100.0, st.repetition_scores
+    assert a == first.repetition_scores[0]                                 # a finished repetition keeps its score
+    assert s.finish() is None                                              # nothing recorded
+    s.close()
+
+
+def test_a_repetition_without_a_visible_dancer_has_no_score(t_pose):
+    ref = static_reference(t_pose, n=60)
+    cam = FakeCamera(None)
+    s = session(ref, cam, countdown_s=0.0, section=Section(0.0, 1.0, loops=2))
+    run(s, cam, 1.0)
+    cam.world = t_pose()
+    run(s, cam, 2.2)
+    assert s.state().repetition_scores == (None, 100.0)
+
+
+def test_a_session_without_a_section_reports_no_repetitions(t_pose):
+    cam = FakeCamera(t_pose())
+    s = session(static_reference(t_pose), cam, countdown_s=0.0)
+    run(s, cam, 0.5)
+    assert s.state().repetition_scores == () and s.state().repetition == 0
+
+
+def test_a_section_is_not_recorded_and_must_lie_in_the_reference(t_pose, tmp_path):
+    ref = static_reference(t_pose, n=60)                                   # 0 .. 2.0 s
+    with pytest.raises(ValueError, match="cannot be recorded"):
+        PracticeSession(ref, section=Section(0.0, 1.0), record_path=tmp_path / "a.mp4")
+    with pytest.raises(EngineError, match=r"not within the reference \(0.00-2.00 s\)"):
+        PracticeSession(ref, section=Section(1.0, 2.5))
