@@ -23,7 +23,13 @@ from engine.core.errors import EngineError
 from engine.core.progress import Progress
 from engine.io.encode import write_mp4
 from engine.present.draw import draw_skeleton, even
-from engine.present.render import HIGHLIGHT_BELOW, MAX_HIGHLIGHT, PROGRESS_EVERY, _Cursor, frame_plan
+from engine.present.render import (
+    HIGHLIGHT_BELOW,
+    MAX_HIGHLIGHT,
+    PROGRESS_EVERY,
+    _Cursor,
+    frame_plan,
+)
 
 if TYPE_CHECKING:
     from engine.analysis.compare import Analysis
@@ -130,12 +136,10 @@ def render_practice_clips(analysis: Analysis, card: Scorecard, teacher_path: str
     """
     a = analysis
     rows = span_rows(a, teacher_s)
-    fps = float(a.teacher.fps)
+    clips = planned_practice_clips(a, card, out_stem, teacher_s=teacher_s)
+    fps, n, joints = clips.fps, clips.n_frames, clips.joints
     teacher_t, student_t = a.teacher.t.astype(np.float64), a.student.t.astype(np.float64)
-    joints = span_worst_joints(card, rows[:, 2], mirror=a.mirror)
-    n = rows.shape[0]
-    stem = Path(out_stem)
-    out = {"teacher": stem.with_name(f"{stem.name}-teacher.mp4"), "student": stem.with_name(f"{stem.name}-student.mp4")}
+    out = {"teacher": clips.teacher, "student": clips.student}
     sides = {"teacher": (a.teacher, teacher_path, teacher_t, rows[:, 0], [t for t, _ in joints]),
              "student": (a.student, student_path, student_t, rows[:, 1], [s for _, s in joints])}
 
@@ -154,6 +158,20 @@ def render_practice_clips(analysis: Analysis, card: Scorecard, teacher_path: str
         write_mp4(out[role], generate(), fps)
     if progress is not None:
         progress(1.0, f"practice clips written ({n} frames each)")
-    return PracticeClips(teacher=out["teacher"], student=out["student"], n_frames=int(n), fps=fps,
+    return clips
+
+
+def planned_practice_clips(analysis: Analysis, card: Scorecard, out_stem: str | Path, *,
+                           teacher_s: tuple[float, float]) -> PracticeClips:
+    """What `render_practice_clips` writes for these arguments, without rendering (milliseconds):
+    lets a caller reuse clips rendered before from their paths. EngineError as `span_rows`."""
+    a = analysis
+    rows = span_rows(a, teacher_s)
+    teacher_t, student_t = a.teacher.t.astype(np.float64), a.student.t.astype(np.float64)
+    stem = Path(out_stem)
+    return PracticeClips(teacher=stem.with_name(f"{stem.name}-teacher.mp4"),
+                         student=stem.with_name(f"{stem.name}-student.mp4"), n_frames=int(rows.shape[0]),
+                         fps=float(a.teacher.fps),
                          teacher_s=(float(teacher_t[rows[0, 0]]), float(teacher_t[rows[-1, 0]])),
-                         student_s=(float(student_t[rows[0, 1]]), float(student_t[rows[-1, 1]])), joints=joints)
+                         student_s=(float(student_t[rows[0, 1]]), float(student_t[rows[-1, 1]])),
+                         joints=span_worst_joints(card, rows[:, 2], mirror=a.mirror))

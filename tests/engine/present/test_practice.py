@@ -13,6 +13,7 @@ from engine.core.errors import EngineError
 from engine.io.encode import write_mp4
 from engine.present.practice import (
     MAX_SPAN_S,
+    planned_practice_clips,
     render_practice_clips,
     span_rows,
     span_worst_joints,
@@ -124,4 +125,5 @@ def test_practice_clips_show_each_teacher_frame_with_its_path_student_frame(tmp_
     assert clips.student_s == pytest.approx((rows[0, 1] / FPS, rows[-1, 1] / FPS))
     assert clips.duration_s == pytest.approx(rows.shape[0] / FPS) and clips.joints == ()
     assert calls[-1] == 1.0 and calls == sorted(calls)
+    assert planned_practice_clips(a, card, tmp_path / "p", teacher_s=span) == clips   # reusable without rendering
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p-student.mp4", "p-teacher.mp4", "s.mp4", "t.mp4"]
