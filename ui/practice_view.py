@@ -129,10 +129,10 @@ def player_html(clips: PracticeClips, *, speed: float, mirror: bool) -> str:
     teacher_label = "Teacher (mirrored)" if mirror else "Teacher"
     settings = json.dumps({"rate": speed, "maxDrift": MAX_DRIFT_S})
     return f"""<!doctype html><html><head><style>
-body {{ margin: 0; font-family: "Source Sans Pro", sans-serif; color: #31333f; }}
+body {{ margin: 0; font-family: "Source Sans Pro", sans-serif; color: #31333f; overflow: hidden; }}
 .row {{ display: flex; gap: 12px; align-items: flex-start; }}
-figure {{ margin: 0; }} figcaption {{ font-size: 14px; margin-top: 4px; }}
-video {{ height: {PRACTICE_HEIGHT}px; background: #000; display: block; }}
+figure {{ margin: 0; flex: 1 1 0; min-width: 0; }} figcaption {{ font-size: 14px; margin-top: 4px; }}
+video {{ width: 100%; height: {PRACTICE_HEIGHT}px; object-fit: contain; background: #000; display: block; }}
 button {{ margin-top: 6px; font-size: 14px; padding: 4px 12px; }}
 </style></head><body>
 <div class="row">
@@ -161,12 +161,14 @@ setInterval(() => {{
   const d = Math.abs(s.currentTime - t.currentTime);
   if (d > cfg.maxDrift && d < t.duration - 0.25) s.currentTime = t.currentTime;
 }}, 100);
-document.getElementById("toggle").addEventListener("click", (e) => {{
+const toggle = document.getElementById("toggle");
+toggle.addEventListener("click", () => {{
   const pause = !t.paused;
   for (const v of both) {{ pause ? v.pause() : v.play(); }}
   if (pause) s.currentTime = t.currentTime;
-  e.target.textContent = pause ? "Play" : "Pause";
 }});
+t.addEventListener("pause", () => {{ toggle.textContent = "Play"; }});
+t.addEventListener("play", () => {{ toggle.textContent = "Pause"; }});
 </script></body></html>"""
 
 
