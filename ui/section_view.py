@@ -24,11 +24,8 @@ SECTION_HELP = ("Loop a stretch of the reference: it plays from the start to the
 
 
 def init_section_state() -> None:
-    """Session defaults of the section controls (set once)."""
-    ss = st.session_state
-    ss.setdefault("live_section", False)
-    ss.setdefault("live_section_speed", 1.0)
-    ss.setdefault("live_section_loops", DEFAULT_LOOPS)
+    """Session defaults of the section controls (set once; the others in `section_controls`)."""
+    st.session_state.setdefault("live_section", False)
 
 
 def section_controls(live: LiveReference, locked: bool) -> Section | None:
@@ -37,6 +34,9 @@ def section_controls(live: LiveReference, locked: bool) -> Section | None:
     ss = st.session_state
     if not st.toggle("Practise a section (loop it)", key="live_section", disabled=locked, help=SECTION_HELP):
         return None
+    # Streamlit forgets a widget's value while it is not drawn (the toggle off): defaults again then.
+    ss.setdefault("live_section_speed", 1.0)
+    ss.setdefault("live_section_loops", DEFAULT_LOOPS)
     lo, hi = round(live.start_s, 2), round(live.duration_s, 2)
     # A new reference may not contain the last one's section: start again from its beginning.
     if not lo <= ss.get("live_section_start", -1.0) < hi:

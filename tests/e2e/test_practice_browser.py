@@ -159,7 +159,7 @@ def test_practice_a_moment_loops_at_half_speed_in_step_and_mirrors(browser_path,
 def write_section_camera(src: Path, out: Path) -> int:
     """A y4m camera file that dances the section of `src` LOOPS times at SPEED, after its first frame
     held for the countdown and the stream's start-up. Returns the frame count."""
-    section = [rgb for t, rgb in frames(src, fps=CAMERA_FPS * SPEED) if SECTION[0] - 1e-6 <= t < SECTION[1] - 1e-6]
+    section = [rgb for t, rgb in frames(src, fps=CAMERA_FPS) if SECTION[0] - 1e-6 <= t < SECTION[1] - 1e-6]
     hold = int((COUNTDOWN_S + STARTUP_S) * CAMERA_FPS)
     repeat = round(1 / SPEED)
     sequence = [section[0]] * hold + [f for _ in range(LOOPS) for f in section for _ in range(repeat)]
