@@ -77,7 +77,7 @@ def show_practice(a: Analysis, card: Scorecard, clip_paths: dict[str, Path | Non
     mirror = c2.toggle("Mirror the teacher", key=f"{prefix}practice_mirror",
                        help="Flip the teacher's picture left-right, so you can copy it like a reflection.")
     span = (round(span[0], 2), round(min(span[1], span[0] + MAX_SPAN_S), 2))
-    clips = get_practice_clips(a, card, clip_paths, akey, skey, span, renders_dir=renders_dir)
+    clips = get_practice_clips(a, card, clip_paths, akey, skey, span, renders_dir=renders_dir, prefix=prefix)
     if clips is None:
         return
     joints = ", ".join(s.replace("_", " ") for _, s in clips.joints) or "none below the tolerance"
@@ -88,27 +88,40 @@ def show_practice(a: Analysis, card: Scorecard, clip_paths: dict[str, Path | Non
 
 
 def get_practice_clips(a: Analysis, card: Scorecard, clip_paths: dict[str, Path | None], akey: tuple, skey: str,
-                       span: tuple[float, float], *, renders_dir: Path) -> PracticeClips | None:
-    """The span's clips: reused when drawn before (by any session), else drawn as a background job."""
+                       span: tuple[float, float], *, renders_dir: Path, prefix: str = "") -> PracticeClips | None:
+    """The span's clips: drawn once per (analysis, span) as a background job, and again for new
+    slider settings only when asked (a slider move must stay a quick rescore); files drawn before
+    with the same settings, by any session, are reused."""
+    ss = st.session_state
+    kept = ss.setdefault(f"{prefix}practice_clips", {})
+    latest = kept.get((akey, span))            # (score settings, clips) drawn for this span
+    if latest is not None and latest[1].teacher.is_file() and latest[1].student.is_file():
+        if latest[0] == skey:
+            return latest[1]
+        st.caption("The red joints were drawn with earlier slider settings.")
+        if not st.button("Update the practice clips with the current settings", key=f"{prefix}practice_redraw"):
+            return latest[1]
     folder = renders_dir / "practice"
     stem = folder / hashlib.sha256(repr((akey, skey, span)).encode()).hexdigest()[:20]
     try:
-        planned = planned_practice_clips(a, card, stem, teacher_s=span)
+        clips = planned_practice_clips(a, card, stem, teacher_s=span)
     except EngineError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
-    if planned.teacher.is_file() and planned.student.is_file():
-        return planned
-    key = ("practice", akey, skey, span)
-    if key in st.session_state["failed"]:
-        st.error(st.session_state["failed"][key], icon=":material/error:")
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    job = shared_jobs().submit(key, render_practice_clips, a, card, clip_paths["teacher"], clip_paths["student"],
-                               stem, teacher_s=span)
-    clips = run_job(job, None, "Drawing the practice clips…", "drawing the practice clips")
-    if clips is not None:
+    if not (clips.teacher.is_file() and clips.student.is_file()):
+        key = ("practice", akey, skey, span)
+        if key in ss["failed"]:
+            st.error(ss["failed"][key], icon=":material/error:")
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        job = shared_jobs().submit(key, render_practice_clips, a, card, clip_paths["teacher"], clip_paths["student"],
+                                   stem, teacher_s=span)
+        clips = run_job(job, None, "Drawing the practice clips…", "drawing the practice clips")
+        if clips is None:
+            return None
         _prune(folder)
+    # One analysis at a time is kept (as the page keeps one Analysis); its spans are few.
+    ss[f"{prefix}practice_clips"] = {k: v for k, v in kept.items() if k[0] == akey} | {(akey, span): (skey, clips)}
     return clips
 
 
