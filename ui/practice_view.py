@@ -98,9 +98,13 @@ def get_practice_clips(a: Analysis, card: Scorecard, clip_paths: dict[str, Path 
     if latest is not None and latest[1].teacher.is_file() and latest[1].student.is_file():
         if latest[0] == skey:
             return latest[1]
-        st.caption("The red joints were drawn with earlier slider settings.")
-        if not st.button("Update the practice clips with the current settings", key=f"{prefix}practice_redraw"):
+        note = st.empty()
+        with note.container():
+            st.caption("The red joints were drawn with earlier slider settings.")
+            redraw = st.button("Update the practice clips with the current settings", key=f"{prefix}practice_redraw")
+        if not redraw:
             return latest[1]
+        note.empty()
     folder = renders_dir / "practice"
     stem = folder / hashlib.sha256(repr((akey, skey, span)).encode()).hexdigest()[:20]
     try:
