@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -54,7 +55,7 @@ def player_frame(page, *, rate: float, mirrored: bool, timeout_s: float = CLIPS_
         for frame in page.frames:
             try:
                 got = frame.evaluate(probe)
-            except Exception:  # noqa: BLE001 (a frame that went away with the last rerun)
+            except Exception:  # noqa: BLE001, S112 (a frame that went away with the last rerun)
                 continue
             if got and got[0] == rate and got[1] == str(mirrored).lower() and min(got[2:4]) >= 3 and not got[4]:
                 return frame
@@ -132,8 +133,8 @@ def test_practice_a_moment_loops_at_half_speed_in_step_and_mirrors(browser_path,
     # Half speed, looping, both players.
     assert all(s["rate"] == [0.5, 0.5] and s["loop"] == [True, True] for s in samples), samples[:3]
     assert not any(any(s["paused"]) for s in samples), samples[:3]
-    steps = [(b["t"] - a["t"]) / (b["wall"] - a["wall"]) for a, b in zip(samples, samples[1:]) if b["t"] > a["t"]]
-    wraps = [b for a, b in zip(samples, samples[1:]) if b["t"] < a["t"] - 0.5 * loop_s]
+    steps = [(b["t"] - a["t"]) / (b["wall"] - a["wall"]) for a, b in pairwise(samples) if b["t"] > a["t"]]
+    wraps = [b for a, b in pairwise(samples) if b["t"] < a["t"] - 0.5 * loop_s]
     assert 0.4 < statistics.median(steps) < 0.6, steps                  # media seconds per wall second
     assert len(wraps) >= 2, [round(s["t"], 2) for s in samples]         # it went round (twice)
     # In step: the student's player shows the same frame number as the teacher's (both clips hold
@@ -234,6 +235,6 @@ def test_live_section_practice_loops_three_times_and_shows_three_scores(browser_
     assert all(50 <= v <= 100 for _, _, v in reps), reps        # the camera dances the section itself
     # The reference clock stayed inside the section and went round.
     assert seen_t and all(SECTION[0] - 0.05 <= t <= SECTION[1] + 0.05 for t in seen_t), seen_t
-    assert sum(b < a - 0.5 for a, b in zip(seen_t, seen_t[1:])) >= 2, seen_t
+    assert sum(b < a - 0.5 for a, b in pairwise(seen_t)) >= 2, seen_t
     log = server["log"].read_text()
     assert not re.search(r'File ".*/(app\.py|pages/|ui/|engine/)', log), log[-3000:]
