@@ -204,7 +204,8 @@ class PracticeSession:
         with self._lock:
             self._update(now, phase, ref_t, pose, live, rep)
             score, worst, message = self._score, self._worst, self._message
-        out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message)
+        out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message,
+                                 note=self._section_note(rep))
         t_draw = time.perf_counter()
 
         if phase == "dancing" and self._recorder is not None:
@@ -217,6 +218,11 @@ class PracticeSession:
         with self._lock:
             self._ms.append(1e3 * (done - started))
         return out
+
+    def _section_note(self, rep: int) -> str | None:
+        """What the reference panel adds for a section, e.g. "REP 2/3 0.5x"; None without one."""
+        sec = self.section
+        return None if sec is None else f"REP {rep + 1}/{sec.loops} {sec.speed:g}x"
 
     def _pose(self, rgb: np.ndarray):
         with self._pose_lock:

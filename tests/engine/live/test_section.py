@@ -7,6 +7,7 @@ import pytest
 from engine.core.body import Landmark as L
 from engine.core.errors import EngineError
 from engine.live import PracticeSession, Section
+from engine.live.overlay import reference_caption
 from tests.engine.live.helpers import FakeCamera, run, session
 from tests.factories import LEFT_ARM, camera_frame, static_reference, swing
 
@@ -97,3 +98,16 @@ def test_a_section_is_not_recorded_and_must_lie_in_the_reference(t_pose, tmp_pat
         PracticeSession(ref, section=Section(0.0, 1.0), record_path=tmp_path / "a.mp4")
     with pytest.raises(EngineError, match=r"not within the reference \(0.00-2.00 s\)"):
         PracticeSession(ref, section=Section(1.0, 2.5))
+
+
+def test_the_reference_panel_names_the_repetition_and_speed(t_pose, monkeypatch):
+    ref = static_reference(t_pose, n=60)
+    cam = FakeCamera(t_pose())
+    s = session(ref, cam, countdown_s=0.0, section=Section(0.0, 1.0, speed=0.5, loops=3))
+    notes = []
+    draw = s._overlay.draw
+    monkeypatch.setattr(s._overlay, "draw", lambda *a, **kw: notes.append(kw["note"]) or draw(*a, **kw))
+    run(s, cam, 4.5)                                       # 2 s a repetition at half speed
+    assert notes[0] == "REP 1/3 0.5x" and notes[-1] == "REP 3/3 0.5x" and "REP 2/3 0.5x" in notes
+    assert reference_caption(2.25, 12.0, "REP 2/3 0.5x") == "REFERENCE   2.2 / 12.0 s  REP 2/3 0.5x"
+    assert reference_caption(2.25, 12.0) == "REFERENCE   2.2 / 12.0 s"
