@@ -37,7 +37,7 @@ from engine.core.errors import CacheError, EngineError
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
-from engine.live import LiveReference, LiveState, PracticeSession
+from engine.live import LiveReference, LiveState, PracticeSession, Section
 from engine.present.charts import live_score_figure
 from ui.job_view import run_job, run_page, shared_jobs
 from ui.library_view import library_references, record_clip, record_comparison
@@ -61,6 +61,7 @@ from ui.references import (
     video_duration,
 )
 from ui.report_view import init_report_state, show_report, stat_key, stored_names
+from ui.section_view import init_section_state, repetition_lines, section_controls
 from ui.settings_panel import init_settings_state, sidebar
 from ui.uploads import VIDEO_TYPES, StoredClip, remove_unused, store_upload, sweep_stale
 
@@ -113,6 +114,7 @@ def init_state() -> None:
     ss.setdefault("live_upload_saved", None)     # (uploader file_id, StoredClip)
     ss.setdefault("live_countdown", COUNTDOWN_S)
     ss.setdefault("live_mirror", False)
+    init_section_state()
 
 
 @st.cache_resource
@@ -226,7 +228,8 @@ def describe(ref: Reference, live: LiveReference) -> str:
 
 # --- 2. the stream --------------------------------------------------------------------------
 
-def lifecycle(active: bool, ref: Reference, live: LiveReference, settings: ScoreSettings) -> None:
+def lifecycle(active: bool, ref: Reference, live: LiveReference, settings: ScoreSettings,
+              section: Section | None = None) -> None:
     """Start a session when the stream starts; finish it when the stream stops or the reference ends."""
     ss = st.session_state
     slot: SessionSlot = ss["live_slot"]
@@ -240,24 +243,28 @@ def lifecycle(active: bool, ref: Reference, live: LiveReference, settings: Score
             st.rerun()      # this run drew the chooser locked: draw it again, free
         return
     if ss["live_running"] is None and slot.session is None:   # Start was pressed: a new attempt
-        begin_attempt(slot, ref, live, settings)
+        begin_attempt(slot, ref, live, settings, section)
     elif ss["live_running"] is not None and (slot.session is None or slot.session.state().phase == "finished"):
         finish_attempt(slot)        # the reference has ended: stop the camera, compare the attempt
         ss["live_stop"] = True
         st.rerun()
 
 
-def begin_attempt(slot: SessionSlot, ref: Reference, live: LiveReference, settings: ScoreSettings) -> None:
+def begin_attempt(slot: SessionSlot, ref: Reference, live: LiveReference, settings: ScoreSettings,
+                  section: Section | None = None) -> None:
     ss = st.session_state
     folder = DIRS.live / ss["sid"]
     remove_unused(folder, set())        # one recording per session: the last attempt's goes
     folder.mkdir(parents=True, exist_ok=True)
     os.utime(folder)
     session = PracticeSession(live, settings, countdown_s=float(ss["live_countdown"]), mirror=bool(ss["live_mirror"]),
-                              selfie_view=True, record_path=folder / f"attempt-{uuid.uuid4().hex[:12]}.mp4")
+                              selfie_view=True, section=section,
+                              # A looped section is scored per repetition, not recorded for the comparison.
+                              record_path=None if section else folder / f"attempt-{uuid.uuid4().hex[:12]}.mp4")
     slot.start(session)
     ss["live_running"] = {"reference": ref, "name": f"{ATTEMPT_PREFIX}{time.strftime('%Y-%m-%d_%H-%M-%S')}.mp4",
-                          "since": time.monotonic()}
+                          "since": time.monotonic(), "section": section}
+    ss["live_section_run"] = section
     ss["live_attempt"] = ss["live_notice"] = ss["live_last_state"] = None
     ss["live_analyses"] = {}
 
@@ -277,7 +284,8 @@ def finish_attempt(slot: SessionSlot) -> None:
     finally:
         ss["live_last_state"] = session.state()    # "finished": the page shows the attempt's average
     if path is None:
-        ss["live_notice"] = ("warning", TOO_SHORT)
+        if running["section"] is None:      # a section is never recorded: its scores are the result
+            ss["live_notice"] = ("warning", TOO_SHORT)
         return
     ss["live_attempt"] = Attempt(reference=running["reference"], clip=clip_at(path, running["name"]))
 
@@ -296,7 +304,8 @@ def live_status(active: bool, duration_s: float) -> None:
         # The same slots on every run, filled or left empty: a fragment whose element count changes
         # leaves faded copies of the elements it no longer draws.
         with st.container(key="live_status"):
-            headline, phase, worst, advice, chart, speed, problem = (st.empty() for _ in range(7))
+            headline, phase, reps, worst, advice, chart, speed, problem = (st.empty() for _ in range(8))
+        section: Section | None = ss.get("live_section_run")
         if state is None:
             headline.markdown(f"#### {score_text(None)}")
             phase.caption("Press **Start** under the picture. Your browser asks for the camera; stand back so it sees "
@@ -307,12 +316,15 @@ def live_status(active: bool, duration_s: float) -> None:
             headline.markdown(f"#### Average live score: {statistics.fmean(s for _, s in state.history):.0f}")
         else:
             headline.markdown(f"#### {score_text(state.score if state.phase == 'dancing' else None)}")
-        phase.markdown(status_text(state))
+        phase.markdown("Finished: each repetition's score is below." if section and state.phase == "finished"
+                       else status_text(state))
+        if section is not None and state.repetition_scores:
+            reps.markdown(repetition_lines(state, section.loops))
         if state.phase == "dancing" and state.worst_joint:
             worst.markdown(worst_joint_text(state.worst_joint))
         if state.message and state.phase != "finished":
             advice.info(state.message, icon=":material/directions_walk:")
-        if state.history:
+        if state.history and section is None:     # a section's reference time loops: its scores are above
             chart.plotly_chart(live_score_figure(state.history, duration_s=duration_s), key="live_chart", theme=None)
         speed.caption(f"{state.ms_per_frame:.0f} ms per frame · {state.frames_scored} of {state.frames_in} frames "
                       "scored (frames that arrive while one is processed are skipped)")
@@ -395,6 +407,7 @@ def main() -> None:
     c1.slider("Countdown before the reference starts", 0, MAX_COUNTDOWN_S, step=1, key="live_countdown",
               format="%d s", disabled=locked, help="Time to get into position after pressing Start, seconds.")
     c2.toggle("Mirror the reference", key="live_mirror", disabled=locked, help=MIRROR_REF_HELP)
+    section = section_controls(live, locked)
 
     st.subheader("2. Dance along")
     st.caption("The camera works on localhost or over HTTPS only. Your picture is shown mirrored, like a mirror; "
@@ -409,7 +422,7 @@ def main() -> None:
             desired_playing_state=False if ss["live_stop"] else None,
             video_html_attrs=VIDEO_ATTRS, translations=TRANSLATIONS)
     active = bool(ctx.state.playing or ctx.state.signalling)
-    lifecycle(active, ref, live, score_settings)
+    lifecycle(active, ref, live, score_settings, section)
     with status_col:
         live_status(active, live.duration_s)
     show_attempt(align, score_settings)

@@ -36,6 +36,7 @@ from engine.present.feedback import (
 from engine.present.render import RenderResult, planned_result, render_side_by_side
 from ui.exports import joints_csv, report_json
 from ui.job_view import run_job, shared_jobs
+from ui.practice_view import show_practice
 from ui.settings_panel import COMPONENT_MEANING
 
 ROLES = ("teacher", "student")
@@ -91,6 +92,7 @@ def show_report(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tupl
     show_scores(card)
     feedback = show_feedback(card, facts, (akey, skey), prefix=prefix)
     show_timeline_and_video(a, card, clips, akey, skey, renders_dir=renders_dir, prefix=prefix)
+    show_practice(a, card, {r: clips[r].path for r in ROLES}, akey, skey, renders_dir=renders_dir, prefix=prefix)
     show_alignment(a, akey, prefix=prefix)
     show_joints(a, card, prefix=prefix)
     show_downloads(a, card, feedback, prefix=prefix)

@@ -174,7 +174,8 @@ def display_size(info: VideoInfo, height: int) -> tuple[int, int]:
     return even(height * info.width / max(info.height, 1)), height
 
 
-def display_frames(path: str | Path, *, fps: float, size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:
+def display_frames(path: str | Path, *, fps: float, size: tuple[int, int],
+                   start_s: float = 0.0) -> Iterator[tuple[float, np.ndarray]]:
     """Frames decoded for showing: upright RGB at (at most) `fps`, each exactly `size` pixels.
 
     Decoding scales to about the target height (as `frames` with `max_side`) and the rest is
@@ -186,6 +187,7 @@ def display_frames(path: str | Path, *, fps: float, size: tuple[int, int]) -> It
     path : video file
     fps : frames/s, as in `frames`
     size : (width, height) of every frame yielded, pixels (e.g. from `display_size`)
+    start_s : only frames from this time on, seconds (decoding starts at the keyframe before it)
 
     Yields
     ------
@@ -194,7 +196,7 @@ def display_frames(path: str | Path, *, fps: float, size: tuple[int, int]) -> It
     """
     info = probe(path)
     max_side = max(math.ceil(max(info.width, info.height) * size[1] / max(info.height, 1)), 2)
-    return _resized(frames(path, fps=fps, max_side=max_side), size)
+    return _resized(frames(path, fps=fps, max_side=max_side, start_s=start_s), size)
 
 
 def _resized(decoded: Iterator[tuple[float, np.ndarray]], size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:

@@ -5,14 +5,15 @@ camera frames (`process`), draws the pose guide and live score on them, records 
 and returns the recording from `finish()` for the normal comparison. The parts: `reference`
 (display frames, cleaned landmarks, limb directions), `guide` (`fit_guide`), `scorer`
 (`LiveScorer`: the report's limb co-movement over the last seconds danced), `recorder` (the MP4
-writer thread), `overlay` (what is drawn), `session` (the state machine).
+writer thread), `overlay` (what is drawn), `session` (the state machine; `Section` loops a
+stretch of the reference, slowed, each repetition scored).
 """
 
 from engine.live.guide import fit_guide
 from engine.live.overlay import GUIDE_ALPHA, GUIDE_COLOR
 from engine.live.reference import LiveReference, ReferenceFrames
 from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
-from engine.live.session import LiveState, PracticeSession
+from engine.live.session import LiveState, PracticeSession, Section
 
 __all__ = [
     "GUIDE_ALPHA",
@@ -23,6 +24,7 @@ __all__ = [
     "LiveState",
     "PracticeSession",
     "ReferenceFrames",
+    "Section",
     "fit_guide",
     "pick_worst_joint",
 ]

@@ -58,11 +58,13 @@ class Overlay:
         return self._panel_cache[1].copy()
 
     def draw(self, rgb: np.ndarray, phase: str, countdown: float, ref_t: float, idx: int, pose,
-             guide: np.ndarray | None, score: float | None, worst: str | None, message: str | None) -> np.ndarray:
+             guide: np.ndarray | None, score: float | None, worst: str | None, message: str | None,
+             note: str | None = None) -> np.ndarray:
         """Camera frame (H, W, 3) uint8 RGB -> (H', Wr + W', 3) uint8 RGB with even sides.
 
         pose : pose.PoseFrame or None; guide : (33, 4) image landmarks of the unflipped frame or
-        None; countdown : seconds left; ref_t : reference time, s; idx : reference frame index.
+        None; countdown : seconds left; ref_t : reference time, s; idx : reference frame index;
+        note : appended to the reference's time (e.g. a section's "REP 2/3 0.5x").
         """
         h, w = rgb.shape[:2]
         ref = self.reference_panel(ref_t, idx, h)
@@ -81,7 +83,7 @@ class Overlay:
         if pose is not None and pose.detected:
             draw_skeleton(user, flip(pose.image), [worst] if worst else [])
         draw_user_text(user, phase, score, worst, message)
-        draw_reference_text(out[:h, :rw], self.reference, ref_t)
+        draw_reference_text(out[:h, :rw], self.reference, ref_t, note)
         if phase == "countdown":
             for panel in (out[:h, :rw], user):
                 outlined_centred(panel, str(max(1, math.ceil(countdown))), panel.shape[0] / 90.0, GUIDE_COLOR)
@@ -129,9 +131,15 @@ def draw_user_text(panel: np.ndarray, phase: str, score: float | None, worst: st
               fit_scale(message, w - 28, 0.7 * base, min_scale=MIN_CAPTION_SCALE))
 
 
-def draw_reference_text(panel: np.ndarray, reference: LiveReference, ref_t: float) -> None:
-    """"REFERENCE t / duration s" in the panel's top-left corner."""
+def reference_caption(ref_t: float, duration_s: float, note: str | None = None) -> str:
+    """"REFERENCE t / duration s", then the note if any: what the reference panel's corner says."""
+    text = f"REFERENCE {ref_t:5.1f} / {duration_s:.1f} s"
+    return text if not note else f"{text}  {note}"
+
+
+def draw_reference_text(panel: np.ndarray, reference: LiveReference, ref_t: float, note: str | None = None) -> None:
+    """`reference_caption` in the panel's top-left corner."""
     h, w = panel.shape[:2]
-    text = f"REFERENCE {ref_t:5.1f} / {reference.duration_s:.1f} s"
+    text = reference_caption(ref_t, reference.duration_s, note)
     scale = fit_scale(text, w - 20, 0.6 * h / 480.0, min_scale=MIN_CAPTION_SCALE)
     label(panel, text, (6, int(24 * h / 480.0)), scale)

@@ -119,9 +119,9 @@ class LiveScorer:
         self._dirs.clear()
         self._since = None
 
-    def ready(self, ref_t: float) -> bool:
-        """Whether a full window (HISTORY_S of frames) lies behind reference time ref_t."""
-        return self._since is not None and ref_t - self._since >= self.history_s - 1e-6
+    def ready(self, t: float) -> bool:
+        """Whether a full window (HISTORY_S of frames) lies behind window time t (see `score`)."""
+        return self._since is not None and t - self._since >= self.history_s - 1e-6
 
     def _nearest(self, t: float) -> int:
         i = int(np.searchsorted(self._t, t))
@@ -136,8 +136,8 @@ class LiveScorer:
             w, im = mirror_world(w), None if im is None else mirror_image(im)
         return limb_metrics.limb_directions(w, im, visibility_threshold=MIN_VISIBILITY)[0]
 
-    def score(self, user_world: np.ndarray, ref_t: float, *, user_image: np.ndarray | None = None
-              ) -> LiveScore | None:
+    def score(self, user_world: np.ndarray, ref_t: float, *, user_image: np.ndarray | None = None,
+              window_t: float | None = None) -> LiveScore | None:
         """Add one camera frame and score the window behind it.
 
         Parameters
@@ -147,6 +147,9 @@ class LiveScorer:
             starts a new window)
         user_image : (33, >=2) normalized image landmarks, optional: limbs outside the picture are
             not in view (MediaPipe extrapolates them)
+        window_t : the time the window runs on, seconds (non-decreasing; default ref_t). A section
+            practised in a loop passes the reference time danced so far, so the window does not
+            restart when ref_t jumps back to the section's start.
 
         Returns
         -------
@@ -157,19 +160,20 @@ class LiveScorer:
         if user.shape != (N_LANDMARKS, 4):
             raise ValueError(f"LiveScorer.score: user_world must be ({N_LANDMARKS}, 4), got {user.shape}")
         ref_t = float(ref_t)
-        if self._times and ref_t < self._times[-1]:
+        now = ref_t if window_t is None else float(window_t)
+        if self._times and now < self._times[-1]:
             self.reset()
         dirs = self._directions(user, user_image)
         if self._since is None:
-            self._since = ref_t
-        self._times.append(ref_t)
+            self._since = now
+        self._times.append(now)
         self._base.append(self._nearest(ref_t))
         self._dirs.append(dirs)
-        while self._times[0] <= ref_t - self.history_s:
+        while self._times[0] <= now - self.history_s:
             self._times.popleft()
             self._base.popleft()
             self._dirs.popleft()
-        if np.isfinite(dirs).all(axis=1).sum() < MIN_SCORED_LIMBS or not self.ready(ref_t) \
+        if np.isfinite(dirs).all(axis=1).sum() < MIN_SCORED_LIMBS or not self.ready(now) \
                 or len(self._times) < MIN_FRAMES:
             return None
         return self._window_score()

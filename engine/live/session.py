@@ -16,6 +16,11 @@ time, not by when it reached the server: a loaded server that processes frames l
 still compares each picture with the reference at the moment the camera took it. Recording time t corresponds to
 reference time ``t + reference.start_s`` (``start_s`` is 0 for nearly every file), to within one
 camera frame.
+
+Section practice (`Section`): the reference clock runs over one section of the reference only,
+at `speed` (0.5: half speed), and loops it `loops` times; each repetition is scored on its own
+(`LiveState.repetition_scores`). A looping clock cannot be recorded against the reference's
+timeline, so a section session is not recorded (`record_path` must be None).
 """
 
 from __future__ import annotations
@@ -50,6 +55,38 @@ MIN_RECORDING_S = 1.0
 
 
 @dataclass(frozen=True)
+class Section:
+    """A stretch of the reference to practise in a loop.
+
+    start_s, end_s : reference times, seconds from the reference file's start (start < end)
+    speed : reference seconds per wall-clock second (0.5 plays it at half speed), > 0
+    loops : repetitions, >= 1
+    """
+
+    start_s: float
+    end_s: float
+    speed: float = 1.0
+    loops: int = 1
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.start_s) and math.isfinite(self.end_s) and self.start_s < self.end_s):
+            raise ValueError(f"Section: need start_s < end_s, got {self.start_s}, {self.end_s}")
+        if not self.speed > 0:
+            raise ValueError(f"Section: speed must be > 0, got {self.speed}")
+        if int(self.loops) != self.loops or self.loops < 1:
+            raise ValueError(f"Section: loops must be a whole number >= 1, got {self.loops}")
+
+    @property
+    def span_s(self) -> float:
+        """Length of one repetition in reference time, seconds."""
+        return self.end_s - self.start_s
+
+    def wall_s(self) -> float:
+        """Wall-clock seconds all repetitions take."""
+        return self.loops * self.span_s / self.speed
+
+
+@dataclass(frozen=True)
 class LiveState:
     """A snapshot of a PracticeSession for the page (see PracticeSession)."""
 
@@ -63,6 +100,8 @@ class LiveState:
     frames_scored: int
     ms_per_frame: float         # mean process() time over the last TIMING_FRAMES frames, ms
     message: str | None         # plain advice, e.g. "Step back: your feet are out of view"
+    repetition: int = 0         # section practice: the repetition under way (0-based; the last one once finished)
+    repetition_scores: tuple[float | None, ...] = ()   # mean live score of each repetition so far (None: unscored)
 
 
 class PracticeSession:
@@ -82,12 +121,24 @@ class PracticeSession:
     def __init__(self, reference: LiveReference, settings: ScoreSettings = ScoreSettings(), *,
                  countdown_s: float = 3.0, mirror: bool = False, selfie_view: bool = True,
                  record_path: str | Path | None = None, estimator=None, clock=time.monotonic,
-                 extract_settings: ExtractSettings = ExtractSettings()) -> None:
+                 extract_settings: ExtractSettings = ExtractSettings(), section: Section | None = None) -> None:
         if not countdown_s >= 0:
             raise ValueError(f"countdown_s must be >= 0 seconds, got {countdown_s}")
+        if section is not None:
+            if record_path is not None:
+                raise ValueError("a section session loops the reference clock and cannot be recorded: "
+                                 "pass record_path=None")
+            if section.start_s < reference.start_s - 1e-6 or section.end_s > reference.duration_s + 1e-6:
+                raise EngineError(f"The section {section.start_s:.2f}-{section.end_s:.2f} s is not within the "
+                                  f"reference ({reference.start_s:.2f}-{reference.duration_s:.2f} s): choose a start "
+                                  "and an end inside it.")
+        self.section = section
         self.reference, self.settings, self.extract_settings = reference, settings, extract_settings
         self.mirror, self.selfie_view, self.countdown_s = mirror, selfie_view, float(countdown_s)
-        self._scorer = LiveScorer(reference, settings, mirror=mirror)
+        # A repetition is scored on windows inside it as far as it can: a section shorter than two
+        # windows gets a window half its length (reference seconds).
+        window_s = HISTORY_S if section is None else min(HISTORY_S, section.span_s / 2)
+        self._scorer = LiveScorer(reference, settings, mirror=mirror, history_s=window_s)
         self._estimator, self._clock = estimator, clock
         self._recorder = Recorder(record_path) if record_path is not None else None
         self._lock = threading.Lock()          # everything state() reads
@@ -106,24 +157,32 @@ class PracticeSession:
         self._frames_in = self._frames_scored = 0
         self._ms: deque[float] = deque(maxlen=TIMING_FRAMES)
         self._message: str | None = "Waiting for the camera"
+        self._rep_sums: list[list[float]] = [[0.0, 0.0] for _ in range(1 if section is None else section.loops)]
         self._overlay = Overlay(reference, selfie_view=selfie_view)
         #: ms spent in each stage of the last process() call: pose, fit_score, draw, record.
         self.last_timings: dict[str, float] = {}
 
     # -- clock --
 
-    def _timeline(self, now: float) -> tuple[str, float, float]:
-        """(phase, countdown left s, reference time s) at session-clock time `now`. Lock held."""
-        start = self.reference.start_s
+    def _clock_at(self, now: float) -> tuple[str, float, float, int]:
+        """(phase, countdown left s, reference time s, repetition) at session-clock time `now`. Lock held."""
+        sec = self.section
+        start = self.reference.start_s if sec is None else sec.start_s
         if self._t0 is None:
-            return "waiting", self.countdown_s, start
+            return "waiting", self.countdown_s, start, 0
         elapsed = now - self._t0
         if elapsed < self.countdown_s:
-            return ("finished" if self._stopped else "countdown"), self.countdown_s - elapsed, start
-        ref_t = start + elapsed - self.countdown_s
-        end = self.reference.duration_s
-        over = ref_t >= end - 1e-6          # t is float32: its last frame + 1/fps may round up
-        return ("finished" if self._stopped or over else "dancing"), 0.0, min(ref_t, end)
+            return ("finished" if self._stopped else "countdown"), self.countdown_s - elapsed, start, 0
+        if sec is None:
+            ref_t = start + elapsed - self.countdown_s
+            end = self.reference.duration_s
+            over = ref_t >= end - 1e-6          # t is float32: its last frame + 1/fps may round up
+            return ("finished" if self._stopped or over else "dancing"), 0.0, min(ref_t, end), 0
+        played = (elapsed - self.countdown_s) * sec.speed          # reference seconds since the first repetition
+        rep = int(played // sec.span_s)
+        if rep >= sec.loops or played >= sec.loops * sec.span_s - 1e-6:
+            return "finished", 0.0, sec.end_s, sec.loops - 1
+        return ("finished" if self._stopped else "dancing"), 0.0, start + played - rep * sec.span_s, rep
 
     # -- per frame --
 
@@ -154,10 +213,13 @@ class PracticeSession:
             now = self._frame_time(self._clock(), t)
             if self._t0 is None:
                 self._t0 = now
-            phase, countdown, ref_t = self._timeline(now)
+            phase, countdown, ref_t, rep = self._clock_at(now)
         pose = self._pose(rgb) if phase != "finished" else None
         t_pose = time.perf_counter()
 
+        # Reference seconds danced so far: the scorer's window runs on it, so a looping section
+        # keeps its window across the jump back to the section's start.
+        danced = ref_t if self.section is None else rep * self.section.span_s + ref_t - self.section.start_s
         h, w = rgb.shape[:2]
         idx = self.reference.index_at(ref_t)
         guide = live = None
@@ -165,14 +227,15 @@ class PracticeSession:
             guide = fit_guide(self.reference.world[idx], pose.image, (w, h), mirror=self.mirror,
                               user_world=pose.world)
             if phase == "dancing":
-                live = self._scorer.score(pose.world, ref_t, user_image=pose.image)
+                live = self._scorer.score(pose.world, ref_t, user_image=pose.image, window_t=danced)
         t_fit = time.perf_counter()
-        warming_up = phase == "dancing" and not self._scorer.ready(ref_t)
+        warming_up = phase == "dancing" and not self._scorer.ready(danced)
 
         with self._lock:
-            self._update(now, phase, ref_t, pose, live, warming_up)
+            self._update(now, phase, ref_t, pose, live, warming_up, rep)
             score, worst, message = self._score, self._worst, self._message
-        out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message)
+        out = self._overlay.draw(rgb, phase, countdown, ref_t, idx, pose, guide, score, worst, message,
+                                 note=self._section_note(rep))
         t_draw = time.perf_counter()
 
         if phase == "dancing" and self._recorder is not None:
@@ -185,6 +248,11 @@ class PracticeSession:
         with self._lock:
             self._ms.append(1e3 * (done - started))
         return out
+
+    def _section_note(self, rep: int) -> str | None:
+        """What the reference panel adds for a section, e.g. "REP 2/3 0.5x"; None without one."""
+        sec = self.section
+        return None if sec is None else f"REP {rep + 1}/{sec.loops} {sec.speed:g}x"
 
     def _pose(self, rgb: np.ndarray):
         with self._pose_lock:
@@ -199,7 +267,7 @@ class PracticeSession:
             return self._estimator.process(rgb)
 
     def _update(self, now: float, phase: str, ref_t: float, pose, live: LiveScore | None,
-                warming_up: bool) -> None:
+                warming_up: bool, rep: int = 0) -> None:
         """Counters, smoothed scores, history and advice after one frame. Lock held."""
         self._frames_in += 1
         if live is None:
@@ -213,19 +281,24 @@ class PracticeSession:
                                for k, v in live.joint_scores.items()}
             self._last_t = now
             self._history.append((round(ref_t, 3), round(self._score, 1)))
+            # Each repetition's own mean of the raw frame scores (the smoothing would carry one into the next).
+            self._rep_sums[rep][0] += live.score
+            self._rep_sums[rep][1] += 1.0
         self._worst = pick_worst_joint(self._joint_ema, self.settings)
-        self._message = _advice(phase, pose, live, warming_up)
+        self._message = _advice(phase, pose, live, warming_up, self._scorer.history_s)
 
     def state(self) -> LiveState:
         """Snapshot for the page; phase and reference time are read from the clock now."""
         with self._lock:
-            phase, countdown, ref_t = self._timeline(self._clock())
+            phase, countdown, ref_t, rep = self._clock_at(self._clock())
             score = None if self._score is None else round(self._score, 1)
+            reps = tuple(None if n == 0 else round(total / n, 1) for total, n in self._rep_sums[:rep + 1])
             return LiveState(phase=phase, countdown_s=countdown, ref_t=ref_t, score=score,
                              worst_joint=self._worst, history=tuple(self._history), frames_in=self._frames_in,
                              frames_scored=self._frames_scored,
                              ms_per_frame=float(np.mean(self._ms)) if self._ms else 0.0,
-                             message=self._message)
+                             message=self._message, repetition=rep,
+                             repetition_scores=reps if self.section is not None else ())
 
     @property
     def frames_dropped(self) -> int:
@@ -277,7 +350,8 @@ class PracticeSession:
         self.close()
 
 
-def _advice(phase: str, pose, live: LiveScore | None, warming_up: bool = False) -> str | None:
+def _advice(phase: str, pose, live: LiveScore | None, warming_up: bool = False,
+            window_s: float = HISTORY_S) -> str | None:
     """One line of plain advice for the current frame, or None. `warming_up`: dancing, but less
     than the scorer's window has been danced (no score yet)."""
     if phase == "finished":
@@ -291,7 +365,7 @@ def _advice(phase: str, pose, live: LiveScore | None, warming_up: bool = False) 
         return "Step back: your feet are out of view"
     if phase == "dancing" and live is None:
         if warming_up:
-            return f"Keep dancing: the live score starts after {HISTORY_S:g} s"
+            return f"Keep dancing: the live score starts after {window_s:g} s"
         return "Too little of you is visible: step back"
     return None
 

@@ -105,10 +105,11 @@ def worst_joints(card: Scorecard, pair: int, *, mirror: bool) -> list[tuple[str,
 
 
 class _Cursor:
-    """Decoded frames of one clip, fetched by time in non-decreasing order, resized on the way."""
+    """Decoded frames of one clip, fetched by time in non-decreasing order, resized on the way
+    (from `start_s` on, seconds)."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
-        self._it: Iterator[tuple[float, np.ndarray]] = display_frames(path, fps=fps, size=size)
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], start_s: float = 0.0) -> None:
+        self._it: Iterator[tuple[float, np.ndarray]] = display_frames(path, fps=fps, size=size, start_s=start_s)
         self._tol = 0.25 / fps
         self._cur = next(self._it, None)
         self._next = next(self._it, None)
