@@ -1,4 +1,4 @@
-"""`python -m engine ...`: extract, compare, demo, library. Exit status 0 ok, 2 bad input, 1 internal error."""
+"""`python -m engine ...`: extract, compare, demo, library, batch. Exit status 0 ok, 2 bad input, 1 internal error."""
 
 from __future__ import annotations
 
@@ -60,7 +60,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from engine.analysis.score import score
     from engine.core.files import write_text_atomic
     from engine.core.settings import AlignSettings, ScoreSettings, load_settings
-    from engine.present.feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
+    from engine.present.feedback import (
+        ComparisonFacts,
+        llm_config_from_env,
+        llm_feedback,
+        rules_feedback,
+    )
     from engine.present.report import build_report, joint_table_csv, write_report
 
     align, score_settings = load_settings(args.config) if args.config else (AlignSettings(), ScoreSettings())
@@ -223,6 +228,84 @@ def _add_library_parser(sub, default_cache_dir: str) -> None:
     de.set_defaults(func=_library_delete)
 
 
+# --- batch (python -m engine batch PATH... [--workers N] [--scheduler tcp://HOST:PORT]) -----------
+
+def _batch_progress(total: int):
+    """A rich progress bar on stderr (files done, frames per second, time left) and its callback."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                   TextColumn("{task.fields[fps]:>6.1f} frames/s"), TimeElapsedColumn(), TextColumn("left"),
+                   TimeRemainingColumn(), console=Console(file=sys.stderr), transient=False)
+    task = bar.add_task("batch", total=total, fps=0.0)
+    frames = [0]
+
+    def on_outcome(outcome, done: int, _total: int) -> None:
+        if outcome.status == "extracted":
+            frames[0] += outcome.frames
+        elapsed = bar.tasks[0].elapsed or 0.0
+        bar.update(task, completed=done, fps=frames[0] / elapsed if elapsed > 0 else 0.0)
+    return bar, on_outcome
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from engine.batch import ENV_SCHEDULER, find_videos, record_outcomes, run_batch
+    from engine.library import open_library
+
+    scheduler = args.scheduler or os.environ.get(ENV_SCHEDULER) or None
+    videos = find_videos(args.paths)
+    if not videos:
+        raise EngineError(f"no videos under {' '.join(args.paths)} (looked for .mp4, .mov, .m4v, .mkv, .avi, .webm)")
+    if args.quiet:
+        bar, on_outcome = None, None
+    else:
+        bar, on_outcome = _batch_progress(len(videos))
+        bar.start()
+    try:
+        result = run_batch(videos, cache_dir=args.cache_dir, workers=args.workers, scheduler=scheduler,
+                           on_outcome=on_outcome)
+    finally:
+        if bar is not None:
+            bar.stop()
+    labels = {k: getattr(args, k) for k in ("routine", "dancer", "style")}
+    try:
+        with open_library(args.cache_dir) as lib:
+            record_outcomes(lib, result, labels=labels)
+    except EngineError as exc:
+        print(f"note: not recorded in the library: {exc}", file=sys.stderr)
+    summary = result.to_json()
+    print(json.dumps(summary))
+    failed = result.failed
+    print(f"{len(summary['extracted'])} extracted, {len(summary['cached'])} already cached, {len(failed)} failed"
+          + (f" on {scheduler}" if scheduler else f" with {args.workers} local worker(s)"), file=sys.stderr)
+    for o in failed:
+        print(f"failed: {o.video}: {o.error}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _add_batch_parser(sub, default_cache_dir: str) -> None:
+    b = sub.add_parser("batch", help="extract every video under the paths (skips what the cache holds) and "
+                                     "record each in the library; exit 2 when some failed")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders (searched recursively)")
+    b.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on this Dask scheduler's workers (default $DANCE_DASK_SCHEDULER); they must see the "
+                        "same videos and cache folder")
+    b.add_argument("--cache-dir", default=default_cache_dir)
+    for label in ("routine", "dancer", "style"):
+        b.add_argument(f"--{label}", help=f"label every clip with this {label}")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_batch)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
@@ -255,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_compare)
     _add_library_parser(sub, cache_dir)
+    _add_batch_parser(sub, cache_dir)
     return p
 
 
