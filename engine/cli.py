@@ -60,12 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from engine.analysis.score import score
     from engine.core.files import write_text_atomic
     from engine.core.settings import AlignSettings, ScoreSettings, load_settings
-    from engine.present.feedback import (
-        ComparisonFacts,
-        llm_config_from_env,
-        llm_feedback,
-        rules_feedback,
-    )
+    from engine.present.feedback import ComparisonFacts, llm_config_from_env, llm_feedback, rules_feedback
     from engine.present.report import build_report, joint_table_csv, write_report
 
     align, score_settings = load_settings(args.config) if args.config else (AlignSettings(), ScoreSettings())
