@@ -301,6 +301,45 @@ def _add_batch_parser(sub, default_cache_dir: str) -> None:
     b.set_defaults(func=cmd_batch)
 
 
+# --- export-dataset (python -m engine export-dataset OUT.h5 [--routine R ...] [--split-by dancer]) ------
+
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    from engine.dataset.export import export_dataset
+    from engine.library import ClipFilter, open_library
+
+    with open_library(args.cache_dir) as lib:
+        clips = lib.list_clips(ClipFilter(routine=args.routine, dancer=args.dancer, style=args.style,
+                                          newest_first=False))
+    if not clips:
+        given = ", ".join(f"{k} {getattr(args, k)!r}" for k in ("routine", "dancer", "style") if getattr(args, k))
+        raise EngineError(f"no clips in the library{' with ' + given if given else ''} (`library list` shows them; "
+                          "`batch` adds a folder of videos)")
+    result = export_dataset(args.out, clips, split_by=args.split_by, fractions=(args.val, args.test),
+                            seed=args.seed, cache_dir=args.cache_dir, progress=_stderr_progress(args.quiet))
+    for s in result.skipped:
+        print(f"left out: {s['file']}: {s['reason']}", file=sys.stderr)
+    print(json.dumps(result.to_json()))
+    return 0
+
+
+def _add_export_parser(sub, default_cache_dir: str) -> None:
+    from engine.dataset import SPLIT_BY
+
+    x = sub.add_parser("export-dataset", help="write the library's clips (poses, normalised poses, joint angles, "
+                                              "labels, splits) to one HDF5 file for training")
+    x.add_argument("out", metavar="OUT.h5")
+    for label in ("routine", "dancer", "style"):
+        x.add_argument(f"--{label}", help=f"only clips with this {label}")
+    x.add_argument("--split-by", choices=SPLIT_BY, default="dancer",
+                   help="no value of this label is in two splits (default dancer)")
+    x.add_argument("--val", type=float, default=0.15, help="target share of frames in the val split (default 0.15)")
+    x.add_argument("--test", type=float, default=0.15, help="target share of frames in the test split (default 0.15)")
+    x.add_argument("--seed", type=int, default=0, help="the split assignment's seed")
+    x.add_argument("--cache-dir", default=default_cache_dir)
+    x.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    x.set_defaults(func=cmd_export_dataset)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
@@ -334,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compare)
     _add_library_parser(sub, cache_dir)
     _add_batch_parser(sub, cache_dir)
+    _add_export_parser(sub, cache_dir)
     return p
 
 
