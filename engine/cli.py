@@ -340,6 +340,37 @@ def _add_export_parser(sub, default_cache_dir: str) -> None:
     x.set_defaults(func=cmd_export_dataset)
 
 
+# --- find (python -m engine find CLIP [--top K] [--json OUT]) ------------------------------------
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from engine.core.files import write_text_atomic
+    from engine.io.store import load_or_extract
+    from engine.library import open_library
+    from engine.search import find_routine, load_routines
+
+    perf = load_or_extract(args.clip, cache_dir=args.cache_dir, masks=False, progress=_stderr_progress(args.quiet))
+    with open_library(args.cache_dir) as lib:
+        clips = lib.list_clips()
+    routines, skipped = load_routines(clips, cache_dir=args.cache_dir)
+    if not [r for r in routines if r.sha256 != perf.source.sha256]:
+        raise EngineError("the library has no other clip with poses to search (`batch FOLDER` adds a folder of "
+                          "routines)")
+    result = find_routine(perf.world, perf.t, routines, top=args.top, exclude_sha256=perf.source.sha256)
+    out = result.to_json() | {"skipped": skipped}
+    if args.json:
+        write_text_atomic(args.json, json.dumps(out, indent=1))
+    if result.no_match:
+        best = result.nearest[0] if result.nearest else None
+        print(f"no match in {result.searched} clips" + (f" (nearest: {best.clip} at {best.teacher_s[0]:.1f}-"
+                                                          f"{best.teacher_s[1]:.1f} s, cost {best.cost:.2f} > "
+                                                          f"{out['no_match_cost']:.2f})" if best else ""))
+    for k, m in enumerate(result.matches):
+        label = f" [{m.routine}]" if m.routine else ""
+        print(f"#{k + 1}  {m.clip}{label}  {m.teacher_s[0]:6.1f}-{m.teacher_s[1]:6.1f} s  "
+              f"{'mirrored  ' if m.mirror else ''}cost {m.cost:.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
@@ -374,6 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_library_parser(sub, cache_dir)
     _add_batch_parser(sub, cache_dir)
     _add_export_parser(sub, cache_dir)
+    f = sub.add_parser("find", help="which routines of the library this clip dances, and where (teacher time)")
+    f.add_argument("clip")
+    f.add_argument("--top", type=int, default=5, help="how many places at most (default 5)")
+    f.add_argument("--json", metavar="OUT", help='write {"matches": [...]} here')
+    f.add_argument("--cache-dir", default=cache_dir)
+    f.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    f.set_defaults(func=cmd_find)
     return p
 
 

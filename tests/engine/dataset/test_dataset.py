@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -18,38 +17,27 @@ import pytest
 from engine.core.body import Landmark, mid_hip, mid_shoulder
 from engine.dataset import ANGLE_NAMES, DatasetError, PoseDataset
 from engine.dataset.export import assign_splits, export_dataset
-from engine.io.store import cache_path, save
-from engine.library import ClipFilter, ClipInfo, open_library
+from engine.library import ClipFilter, open_library
 from tests.conftest import REPO
-from tests.factories import dance_clip, make_performance
+from tests.factories import cached_library, dance_clip
 
 #: (dancer, routine, style, frames) of the synthetic library; Ana has two clips.
 CLIPS = [("Ana", "Salsa 1", "salsa", 90), ("Ana", "Salsa 2", "salsa", 60), ("Ben", "Salsa 1", "salsa", 75),
          ("Cai", "Pop 1", "pop", 80), ("Dee", "Pop 1", "pop", 70), ("Eve", "Jazz 1", "jazz", 65)]
-FP = "testfp000000"
 
 
 @pytest.fixture
 def library_dir(tmp_path) -> Path:
     """A cache folder with one cache file per CLIPS row (a dancing skeleton 1.7x the T-pose's size,
-    2 m to the side) and a library that knows them with their labels."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    with open_library(cache) as lib:
-        for k, (dancer, routine, style, n) in enumerate(CLIPS):
-            world = dance_clip(n, seed=k)
-            world[..., :3] = world[..., :3] * 1.7 + np.array([2.0, 0.0, 0.0], np.float32)
-            world[5, :, :3] = np.nan                                  # one frame without a person
-            perf = make_performance(world, file=f"{dancer}_{k}.mp4")
-            sha = f"{k:02d}" * 32
-            perf = replace(perf, source=replace(perf.source, sha256=sha, fingerprint=FP),
-                           detected=np.isfinite(world[:, 0, 0]))
-            path = cache_path(cache, sha, FP)
-            save(perf, path)
-            lib.record_clip(ClipInfo(sha256=sha, file_name=perf.source.file, duration_s=n / 30, fps=30.0, frames=n,
-                                     extractor_fingerprint=FP, cache_file=str(path)))
-            lib.set_labels(sha, routine=routine, dancer=dancer, style=style)
-    return cache
+    2 m to the side, nobody seen in frame 5) and a library that knows them with their labels."""
+    tracks = []
+    for k, (dancer, routine, style, n) in enumerate(CLIPS):
+        world = dance_clip(n, seed=k)
+        world[..., :3] = world[..., :3] * 1.7 + np.array([2.0, 0.0, 0.0], np.float32)
+        world[5, :, :3] = np.nan
+        tracks.append((world, {"dancer": dancer, "routine": routine, "style": style, "file": f"{dancer}_{k}.mp4"}))
+    cached_library(tmp_path / "cache", tracks)
+    return tmp_path / "cache"
 
 
 def _read_items(ds: PoseDataset, items: list[int], queue) -> None:
