@@ -12,6 +12,7 @@ import streamlit as st
 from engine.core.errors import EngineError, LibraryError
 from engine.io import store
 from engine.library import ClipFilter, Library, describe_url
+from ui.find_view import show_find_panel
 from ui.job_view import run_page
 from ui.library_view import (
     ALL,
@@ -193,6 +194,8 @@ def main() -> None:
     values = lib.label_values()
     st.subheader("Clips")
     rows = show_clips(lib, values)
+    st.subheader("Which routine is this?")
+    show_find_panel(lib.list_clips())
     st.subheader("Progress")
     show_progress_section(lib, values)
     st.subheader("Past comparisons")
