@@ -69,4 +69,5 @@ def show_find_panel(clips: list[ClipRow], *, key: str = "lib_find") -> None:
         return
     st.caption(f"Searched {result.searched} clip(s). Cost: mean pose distance per step in torso lengths "
                f"(0 = the same movement; above {NO_MATCH_COST:.2f} counts as no match).")
-    st.dataframe(matches_frame(result), key=f"{key}_table", hide_index=True, width="stretch")
+    st.dataframe(matches_frame(result), key=f"{key}_table", hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in ("From (s)", "To (s)")})
