@@ -1,4 +1,4 @@
-"""`python -m engine ...`: extract, compare, demo, library, batch. Exit status 0 ok, 2 bad input, 1 internal error."""
+"""`python -m engine ...`: extract, compare, demo, library, batch, export-dataset, find, classify. Exit status 0 ok, 2 bad input, 1 internal error."""
 
 from __future__ import annotations
 
@@ -371,6 +371,48 @@ def cmd_find(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- classify (python -m engine classify CLIP | --evaluate) --------------------------------------
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from engine.analysis.style_features import window_features
+    from engine.core.files import write_text_atomic
+    from engine.library import open_library
+    from engine.search.classify import classify, evaluate, load_clip_windows
+
+    if bool(args.clip) == bool(args.evaluate):
+        raise EngineError("classify: give a CLIP, or --evaluate (not both)")
+    with open_library(args.cache_dir) as lib:
+        clips = load_clip_windows(lib.list_clips())
+    if args.evaluate:
+        ev = evaluate(clips)
+        out = ev.to_json()
+        acc = "n/a" if ev.accuracy is None else f"{100 * ev.accuracy:.0f} %"
+        print(f"leave-one-dancer-out accuracy: {acc} ({ev.correct} of {ev.guessed} labelled clips guessed right; "
+              f"{ev.clips} labelled clips, {ev.dancers} dancers)")
+        if ev.not_guessed:
+            print(f"not guessed (fewer than 3 styles left without that dancer): {', '.join(ev.not_guessed)}")
+        if ev.confusion:
+            print(ev.table())
+        print(f"note: with {ev.clips} labelled clips this number is a rough check, not a measured accuracy "
+              "(see README, Style neighbours)")
+    else:
+        from engine.io.store import load_or_extract
+
+        perf = load_or_extract(args.clip, cache_dir=args.cache_dir, masks=False, progress=_stderr_progress(args.quiet))
+        guess = classify(window_features(perf.world, perf.fps), clips, exclude_sha256=perf.source.sha256)
+        out = guess.to_json()
+        if guess.style is None:
+            print(f"no style guess: {guess.missing}")
+        else:
+            print(f"style guess: {guess.style} (confidence {100 * guess.confidence:.0f} %, from {guess.labelled_clips} "
+                  f"labelled clips: " + ", ".join(f"{s} {n}" for s, n in guess.styles.items()) + ")")
+        for n in guess.neighbours[:5]:
+            print(f"  {n.distance:6.2f}  {n.clip}  [{n.style or 'no style'}{', ' + n.dancer if n.dancer else ''}]")
+    if args.json:
+        write_text_atomic(args.json, json.dumps(out, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
@@ -412,6 +454,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--cache-dir", default=cache_dir)
     f.add_argument("--quiet", action="store_true", help="no progress on stderr")
     f.set_defaults(func=cmd_find)
+    k = sub.add_parser("classify", help="the labelled clips this clip moves most like, and a style guess; "
+                                        "--evaluate: leave-one-dancer-out accuracy on the labelled library")
+    k.add_argument("clip", nargs="?")
+    k.add_argument("--evaluate", action="store_true", help="leave-one-dancer-out accuracy and confusion table")
+    k.add_argument("--json", metavar="OUT", help="write the result as JSON here")
+    k.add_argument("--cache-dir", default=cache_dir)
+    k.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    k.set_defaults(func=cmd_classify)
     return p
 
 
