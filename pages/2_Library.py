@@ -29,6 +29,7 @@ from ui.library_view import (
     show_stored_report,
 )
 from ui.locations import EXTRACT_SETTINGS, folders
+from ui.style_view import show_style_panel
 
 DIRS = folders()
 SORTS = {"Newest first": True, "Oldest first": False}
@@ -195,7 +196,10 @@ def main() -> None:
     st.subheader("Clips")
     rows = show_clips(lib, values)
     st.subheader("Which routine is this?")
-    show_find_panel(lib.list_clips())
+    studio_clips = lib.list_clips()
+    show_find_panel(studio_clips)
+    st.subheader("Style neighbours")
+    show_style_panel(studio_clips)
     st.subheader("Progress")
     show_progress_section(lib, values)
     st.subheader("Past comparisons")

@@ -54,3 +54,21 @@ def test_a_cut_is_placed_in_its_routine_and_a_foreign_dance_is_no_match(shas) ->
     [info] = [i.value for i in at.info if "No match" in i.value]
     assert "No match in 3 clip(s)" in info and "above the no-match cost" in info
     assert not np.isnan(float(info.split("cost ")[1].split(",")[0]))
+
+
+def test_style_panel_says_what_is_missing_with_one_style(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("DANCE_DB_URL", raising=False)
+    monkeypatch.setenv("DANCE_CACHE_DIR", str(tmp_path / "cache"))
+    shas = cached_library(tmp_path / "cache", [
+        (dance_clip(300, seed=1), {"style": "salsa", "dancer": "Ana", "file": "a.mp4"}),
+        (dance_clip(300, seed=2), {"style": "salsa", "dancer": "Ben", "file": "b.mp4"}),
+        (dance_clip(300, seed=3), {"file": "new.mp4"}),
+    ])
+    at = run(AppTest.from_file(PAGE, default_timeout=120))
+    at.selectbox(key="lib_style_clip").set_value(shas[2])
+    at.button(key="lib_style_go").click()
+    run(at)
+    [info] = [i.value for i in at.info if "No style guess" in i.value]
+    assert "at least 3 styles" in info and "salsa (2)" in info
+    [table] = [d.value for d in at.dataframe if "Distance" in d.value.columns]
+    assert sorted(table["Clip"]) == ["a.mp4", "b.mp4"] and list(table["Distance"]) == sorted(table["Distance"])
