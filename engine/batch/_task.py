@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.errors import EngineError
+from engine.core.settings import ExtractSettings
 from engine.library import ClipInfo
 
 #: What a worker reports for a file that failed with something other than an `EngineError`.
@@ -64,13 +65,14 @@ def warm_up_scheduler() -> str:
     return __name__
 
 
-def extract_video(video: str, cache_dir: str) -> VideoOutcome:
+def extract_video(video: str, cache_dir: str, settings: ExtractSettings = ExtractSettings()) -> VideoOutcome:
     """Extract `video`'s poses into `cache_dir` (or find them there), never raising.
 
     Parameters
     ----------
     video : path of the video, as this worker sees it (a shared file system for a cluster)
     cache_dir : the pose cache folder, the same one for every worker
+    settings : the extraction settings (their fingerprint is part of the cache key)
     """
     from engine.io.extract import sha256_file
     from engine.io.store import cache_path, fingerprint, load_or_extract
@@ -79,9 +81,9 @@ def extract_video(video: str, cache_dir: str) -> VideoOutcome:
     name = Path(video).name
     try:
         sha = sha256_file(video)
-        was_cached = cache_path(cache_dir, sha, fingerprint()).is_file()
+        was_cached = cache_path(cache_dir, sha, fingerprint(settings)).is_file()
         # masks=False: the summary needs landmarks only, so memory stays flat with clip length.
-        perf = load_or_extract(video, cache_dir=cache_dir, masks=False)
+        perf = load_or_extract(video, cache_dir=cache_dir, settings=settings, masks=False)
     except EngineError as exc:
         return VideoOutcome(video=video, status="failed", error=str(exc), wall_s=time.perf_counter() - start,
                             worker=_worker_name())

@@ -121,3 +121,34 @@ def test_record_outcomes_labels_only_the_good_clips(tmp_path):
         [clip] = lib.list_clips()
     assert n == 1
     assert (clip.sha256, clip.routine, clip.dancer, clip.style) == ("a" * 64, "R", None, "S")
+
+
+@pytest.mark.slow
+def test_dashboard_extraction_goes_to_the_cluster(batch_clips, dask_cluster, tmp_path, monkeypatch):
+    """With DANCE_DASK_SCHEDULER set, the pages' extraction job runs on the cluster: this process
+    never extracts (its extractor would raise), yet gets the Performance, masks included."""
+    import engine.io.extract
+    from engine.batch.cluster import load_or_extract_on_cluster
+    from engine.io import store
+    from ui.jobs import extraction_function
+
+    address, _ = dask_cluster
+    monkeypatch.delenv("DANCE_DASK_SCHEDULER", raising=False)
+    assert extraction_function(store.load_or_extract) is store.load_or_extract
+    monkeypatch.setenv("DANCE_DASK_SCHEDULER", address)
+    run = extraction_function(store.load_or_extract)
+    assert run is load_or_extract_on_cluster
+
+    def no_local_extraction(*args, **kwargs):
+        raise AssertionError("extracted in the web process")
+    monkeypatch.setattr(engine.io.extract, "extract", no_local_extraction)
+    progress = []
+    perf = run(batch_clips / "teacher.mp4", cache_dir=tmp_path / "cache", settings=store.ExtractSettings(),
+               display_name="My teacher.mp4", progress=lambda f, m: progress.append((f, m)),
+               extractor=no_local_extraction)
+    assert perf.n_frames > 300 and perf.mask.shape == (perf.n_frames, 128, 128)
+    assert perf.source.file == "My teacher.mp4"
+    assert "on the cluster" in progress[0][1] and progress[-1][0] == 1.0
+    assert len(list((tmp_path / "cache").glob("*.h5"))) == 1
+    with pytest.raises(EngineError, match="not a video file"):
+        run(batch_clips / "bad.mp4", cache_dir=tmp_path / "cache", display_name="bad.mp4")
