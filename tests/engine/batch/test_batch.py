@@ -77,7 +77,8 @@ def test_batch_with_the_local_pool(batch_clips, tmp_path):
     cache = tmp_path / "cache"
     rc, out, err = _batch(batch_clips, cache, "--workers", "2", *LABELS)
     _check_first_run(rc, out, err, cache)
-    assert len(out["workers"]) == 2 and str(os.getpid()) not in {w.split("@")[0] for w in out["workers"]}
+    # Worker processes did it (which of the two took which file depends on their start-up).
+    assert 1 <= len(out["workers"]) <= 2 and str(os.getpid()) not in {w.split("@")[0] for w in out["workers"]}
     _check_rerun_does_nothing(batch_clips, cache, "--workers", "2")
     env = {**os.environ, "DANCE_CACHE_DIR": str(cache)}
     only_good = subprocess.run([sys.executable, "-m", "engine", "batch", *(str(batch_clips / g) for g in GOOD)],
