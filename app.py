@@ -30,6 +30,7 @@ from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
 from ui.job_view import collect, run_job, run_page, shared_jobs, wait
+from ui.jobs import extraction_function
 from ui.library_view import record_clip, record_comparison
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
@@ -105,7 +106,8 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             ok = False
             continue
         # extractor= looked up now, so tests can count the real extraction calls.
-        job = jobs.submit(key, store.load_or_extract, clip.path, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
+        job = jobs.submit(key, extraction_function(store.load_or_extract), clip.path, cache_dir=DIRS.cache,
+                          settings=EXTRACT_SETTINGS,
                           display_name=clip.name, extractor=extract_module.extract)
         running.append((role, job, slots[role].progress(0.0, text=f"{clip.name}: starting")))
     wait([(job, bar) for _, job, bar in running])

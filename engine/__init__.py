@@ -4,8 +4,11 @@ The layers (imports point down only; `.importlinter` checks it, and no Streamlit
 
     cli                     python -m engine ...
     live | demo             the webcam session; the sample clips with known truth
+     | batch | dataset      batch extraction (local pool, Dask cluster); the HDF5 training dataset
+     | search               find (which routine, where: subsequence DTW); classify (style neighbours)
     present                 drawing, rendered video, charts, report JSON, feedback (rules, wording, llm)
-    analysis                clean, sync, normalize, align, metrics, compare (-> Analysis), score (-> Scorecard)
+    analysis | library      clean, sync, normalize, align, metrics, compare (-> Analysis), score (-> Scorecard);
+                            the database of clips and comparisons
     io                      video decode, pose model, extraction, HDF5 cache, MP4 writer
     core                    errors, settings, body model, Performance, small shared helpers
 

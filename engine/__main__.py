@@ -2,4 +2,6 @@ import sys
 
 from engine.cli import main
 
-sys.exit(main())
+# Guarded: worker processes started with "spawn" (the batch's local pool) import this module too.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`python -m engine ...`: extract, compare, demo, library. Exit status 0 ok, 2 bad input, 1 internal error."""
+"""`python -m engine ...`: extract, compare, demo, library, batch, export-dataset, find, classify. Exit status 0 ok, 2 bad input, 1 internal error."""
 
 from __future__ import annotations
 
@@ -223,6 +223,196 @@ def _add_library_parser(sub, default_cache_dir: str) -> None:
     de.set_defaults(func=_library_delete)
 
 
+# --- batch (python -m engine batch PATH... [--workers N] [--scheduler tcp://HOST:PORT]) -----------
+
+def _batch_progress(total: int):
+    """A rich progress bar on stderr (files done, frames per second, time left) and its callback."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                   TextColumn("{task.fields[fps]:>6.1f} frames/s"), TimeElapsedColumn(), TextColumn("left"),
+                   TimeRemainingColumn(), console=Console(file=sys.stderr), transient=False)
+    task = bar.add_task("batch", total=total, fps=0.0)
+    frames = [0]
+
+    def on_outcome(outcome, done: int, _total: int) -> None:
+        if outcome.status == "extracted":
+            frames[0] += outcome.frames
+        elapsed = bar.tasks[0].elapsed or 0.0
+        bar.update(task, completed=done, fps=frames[0] / elapsed if elapsed > 0 else 0.0)
+    return bar, on_outcome
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from engine.batch import ENV_SCHEDULER, find_videos, record_outcomes, run_batch
+    from engine.library import open_library
+
+    scheduler = args.scheduler or os.environ.get(ENV_SCHEDULER) or None
+    videos = find_videos(args.paths)
+    if not videos:
+        raise EngineError(f"no videos under {' '.join(args.paths)} (looked for .mp4, .mov, .m4v, .mkv, .avi, .webm)")
+    if args.quiet:
+        bar, on_outcome = None, None
+    else:
+        bar, on_outcome = _batch_progress(len(videos))
+        bar.start()
+    try:
+        result = run_batch(videos, cache_dir=args.cache_dir, workers=args.workers, scheduler=scheduler,
+                           on_outcome=on_outcome)
+    finally:
+        if bar is not None:
+            bar.stop()
+    labels = {k: getattr(args, k) for k in ("routine", "dancer", "style")}
+    try:
+        with open_library(args.cache_dir) as lib:
+            record_outcomes(lib, result, labels=labels)
+    except EngineError as exc:
+        print(f"note: not recorded in the library: {exc}", file=sys.stderr)
+    summary = result.to_json()
+    print(json.dumps(summary))
+    failed = result.failed
+    print(f"{len(summary['extracted'])} extracted, {len(summary['cached'])} already cached, {len(failed)} failed"
+          + (f" on {scheduler}" if scheduler else f" with {args.workers} local worker(s)"), file=sys.stderr)
+    for o in failed:
+        print(f"failed: {o.video}: {o.error}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _add_batch_parser(sub, default_cache_dir: str) -> None:
+    b = sub.add_parser("batch", help="extract every video under the paths (skips what the cache holds) and "
+                                     "record each in the library; exit 2 when some failed")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders (searched recursively)")
+    b.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on this Dask scheduler's workers (default $DANCE_DASK_SCHEDULER); they must see the "
+                        "same videos and cache folder")
+    b.add_argument("--cache-dir", default=default_cache_dir)
+    for label in ("routine", "dancer", "style"):
+        b.add_argument(f"--{label}", help=f"label every clip with this {label}")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_batch)
+
+
+# --- export-dataset (python -m engine export-dataset OUT.h5 [--routine R ...] [--split-by dancer]) ------
+
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    from engine.dataset.export import export_dataset
+    from engine.library import ClipFilter, open_library
+
+    with open_library(args.cache_dir) as lib:
+        clips = lib.list_clips(ClipFilter(routine=args.routine, dancer=args.dancer, style=args.style,
+                                          newest_first=False))
+    if not clips:
+        given = ", ".join(f"{k} {getattr(args, k)!r}" for k in ("routine", "dancer", "style") if getattr(args, k))
+        raise EngineError(f"no clips in the library{' with ' + given if given else ''} (`library list` shows them; "
+                          "`batch` adds a folder of videos)")
+    result = export_dataset(args.out, clips, split_by=args.split_by, fractions=(args.val, args.test),
+                            seed=args.seed, cache_dir=args.cache_dir, progress=_stderr_progress(args.quiet))
+    for s in result.skipped:
+        print(f"left out: {s['file']}: {s['reason']}", file=sys.stderr)
+    print(json.dumps(result.to_json()))
+    return 0
+
+
+def _add_export_parser(sub, default_cache_dir: str) -> None:
+    from engine.dataset import SPLIT_BY
+
+    x = sub.add_parser("export-dataset", help="write the library's clips (poses, normalised poses, joint angles, "
+                                              "labels, splits) to one HDF5 file for training")
+    x.add_argument("out", metavar="OUT.h5")
+    for label in ("routine", "dancer", "style"):
+        x.add_argument(f"--{label}", help=f"only clips with this {label}")
+    x.add_argument("--split-by", choices=SPLIT_BY, default="dancer",
+                   help="no value of this label is in two splits (default dancer)")
+    x.add_argument("--val", type=float, default=0.15, help="target share of frames in the val split (default 0.15)")
+    x.add_argument("--test", type=float, default=0.15, help="target share of frames in the test split (default 0.15)")
+    x.add_argument("--seed", type=int, default=0, help="the split assignment's seed")
+    x.add_argument("--cache-dir", default=default_cache_dir)
+    x.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    x.set_defaults(func=cmd_export_dataset)
+
+
+# --- find (python -m engine find CLIP [--top K] [--json OUT]) ------------------------------------
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from engine.core.files import write_text_atomic
+    from engine.io.store import load_or_extract
+    from engine.library import open_library
+    from engine.search import find_routine, load_routines
+
+    perf = load_or_extract(args.clip, cache_dir=args.cache_dir, masks=False, progress=_stderr_progress(args.quiet))
+    with open_library(args.cache_dir) as lib:
+        clips = lib.list_clips()
+    routines, skipped = load_routines(clips, cache_dir=args.cache_dir)
+    if not [r for r in routines if r.sha256 != perf.source.sha256]:
+        raise EngineError("the library has no other clip with poses to search (`batch FOLDER` adds a folder of "
+                          "routines)")
+    result = find_routine(perf.world, perf.t, routines, top=args.top, exclude_sha256=perf.source.sha256)
+    out = result.to_json() | {"skipped": skipped}
+    if args.json:
+        write_text_atomic(args.json, json.dumps(out, indent=1))
+    if result.no_match:
+        best = result.nearest[0] if result.nearest else None
+        print(f"no match in {result.searched} clips" + (f" (nearest: {best.clip} at {best.teacher_s[0]:.1f}-"
+                                                          f"{best.teacher_s[1]:.1f} s, cost {best.cost:.2f} > "
+                                                          f"{out['no_match_cost']:.2f})" if best else ""))
+    for k, m in enumerate(result.matches):
+        label = f" [{m.routine}]" if m.routine else ""
+        print(f"#{k + 1}  {m.clip}{label}  {m.teacher_s[0]:6.1f}-{m.teacher_s[1]:6.1f} s  "
+              f"{'mirrored  ' if m.mirror else ''}cost {m.cost:.3f}")
+    return 0
+
+
+# --- classify (python -m engine classify CLIP | --evaluate) --------------------------------------
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from engine.analysis.style_features import window_features
+    from engine.core.files import write_text_atomic
+    from engine.library import open_library
+    from engine.search.classify import classify, evaluate, load_clip_windows
+
+    if bool(args.clip) == bool(args.evaluate):
+        raise EngineError("classify: give a CLIP, or --evaluate (not both)")
+    with open_library(args.cache_dir) as lib:
+        clips = load_clip_windows(lib.list_clips())
+    if args.evaluate:
+        ev = evaluate(clips)
+        out = ev.to_json()
+        acc = "n/a" if ev.accuracy is None else f"{100 * ev.accuracy:.0f} %"
+        print(f"leave-one-dancer-out accuracy: {acc} ({ev.correct} of {ev.guessed} labelled clips guessed right; "
+              f"{ev.clips} labelled clips, {ev.dancers} dancers)")
+        if ev.not_guessed:
+            print(f"not guessed (fewer than 3 styles left without that dancer): {', '.join(ev.not_guessed)}")
+        if ev.confusion:
+            print(ev.table())
+        print(f"note: with {ev.clips} labelled clips this number is a rough check, not a measured accuracy "
+              "(see README, Style neighbours)")
+    else:
+        from engine.io.store import load_or_extract
+
+        perf = load_or_extract(args.clip, cache_dir=args.cache_dir, masks=False, progress=_stderr_progress(args.quiet))
+        guess = classify(window_features(perf.world, perf.fps), clips, exclude_sha256=perf.source.sha256)
+        out = guess.to_json()
+        if guess.style is None:
+            print(f"no style guess: {guess.missing}")
+        else:
+            print(f"style guess: {guess.style} (confidence {100 * guess.confidence:.0f} %, from {guess.labelled_clips} "
+                  f"labelled clips: " + ", ".join(f"{s} {n}" for s, n in guess.styles.items()) + ")")
+        for n in guess.neighbours[:5]:
+            print(f"  {n.distance:6.2f}  {n.clip}  [{n.style or 'no style'}{', ' + n.dancer if n.dancer else ''}]")
+    if args.json:
+        write_text_atomic(args.json, json.dumps(out, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.io.store import DEFAULT_CACHE_DIR
 
@@ -255,6 +445,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_compare)
     _add_library_parser(sub, cache_dir)
+    _add_batch_parser(sub, cache_dir)
+    _add_export_parser(sub, cache_dir)
+    f = sub.add_parser("find", help="which routines of the library this clip dances, and where (teacher time)")
+    f.add_argument("clip")
+    f.add_argument("--top", type=int, default=5, help="how many places at most (default 5)")
+    f.add_argument("--json", metavar="OUT", help='write {"matches": [...]} here')
+    f.add_argument("--cache-dir", default=cache_dir)
+    f.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    f.set_defaults(func=cmd_find)
+    k = sub.add_parser("classify", help="the labelled clips this clip moves most like, and a style guess; "
+                                        "--evaluate: leave-one-dancer-out accuracy on the labelled library")
+    k.add_argument("clip", nargs="?")
+    k.add_argument("--evaluate", action="store_true", help="leave-one-dancer-out accuracy and confusion table")
+    k.add_argument("--json", metavar="OUT", help="write the result as JSON here")
+    k.add_argument("--cache-dir", default=cache_dir)
+    k.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    k.set_defaults(func=cmd_classify)
     return p
 
 

@@ -40,6 +40,7 @@ from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession, Section
 from engine.present.charts import live_score_figure
 from ui.job_view import run_job, run_page, shared_jobs
+from ui.jobs import extraction_function
 from ui.library_view import library_references, record_clip, record_comparison
 from ui.live_view import (
     IceConfigError,
@@ -204,7 +205,8 @@ def extract(ref: Reference, slot) -> bool:
     if key in ss["failed"]:
         slot.error(ss["failed"][key], icon=":material/error:")
         return False
-    job = shared_jobs().submit(key, store.load_or_extract, ref.video, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
+    job = shared_jobs().submit(key, extraction_function(store.load_or_extract), ref.video, cache_dir=DIRS.cache,
+                               settings=EXTRACT_SETTINGS,
                                display_name=ref.name, extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))

@@ -12,6 +12,7 @@ import streamlit as st
 from engine.core.errors import EngineError, LibraryError
 from engine.io import store
 from engine.library import ClipFilter, Library, describe_url
+from ui.find_view import show_find_panel
 from ui.job_view import run_page
 from ui.library_view import (
     ALL,
@@ -28,6 +29,7 @@ from ui.library_view import (
     show_stored_report,
 )
 from ui.locations import EXTRACT_SETTINGS, folders
+from ui.style_view import show_style_panel
 
 DIRS = folders()
 SORTS = {"Newest first": True, "Oldest first": False}
@@ -193,6 +195,11 @@ def main() -> None:
     values = lib.label_values()
     st.subheader("Clips")
     rows = show_clips(lib, values)
+    st.subheader("Which routine is this?")
+    studio_clips = lib.list_clips()
+    show_find_panel(studio_clips)
+    st.subheader("Style neighbours")
+    show_style_panel(studio_clips)
     st.subheader("Progress")
     show_progress_section(lib, values)
     st.subheader("Past comparisons")

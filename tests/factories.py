@@ -427,3 +427,36 @@ def write_grey_clip(path: Path, *, seconds: float, fps: int = 30, size=(320, 240
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+# --- a library of pose tracks (no video) ---------------------------------------------------------
+
+#: The extractor fingerprint of `cached_library`'s cache files.
+LIBRARY_FP = "testfp000000"
+
+
+def cached_library(cache_dir: Path, tracks: list[tuple[np.ndarray, dict]], *, fps: float = 30.0) -> list[str]:
+    """Write each world track (N, 33, 4) as a pose cache file in `cache_dir` and record it in the
+    library there with its labels (routine / dancer / style); NaN rows are frames nobody was
+    detected in. Returns the clips' sha256s, in order (the k-th is hex k repeated)."""
+    from dataclasses import replace
+
+    from engine.io.store import cache_path, save
+    from engine.library import ClipInfo, open_library
+
+    shas = []
+    with open_library(cache_dir) as lib:
+        for k, (world, labels) in enumerate(tracks):
+            sha = f"{k:02x}" * 32
+            perf = make_performance(world, fps=fps, file=labels.get("file", f"clip{k}.mp4"))
+            perf = replace(perf, source=replace(perf.source, sha256=sha, fingerprint=LIBRARY_FP),
+                           detected=np.isfinite(world[:, 0, 0]))
+            path = cache_path(cache_dir, sha, LIBRARY_FP)
+            save(perf, path)
+            lib.record_clip(ClipInfo(sha256=sha, file_name=perf.source.file, duration_s=len(world) / fps, fps=fps,
+                                     frames=len(world), extractor_fingerprint=LIBRARY_FP, cache_file=str(path)))
+            given = {k: v for k, v in labels.items() if k in ("routine", "dancer", "style")}
+            if given:
+                lib.set_labels(sha, **given)
+            shas.append(sha)
+    return shas

@@ -105,3 +105,11 @@ class Jobs:
         for key in [k for k, j in self._jobs.items()
                     if j.finished is not None and now - j.finished > KEEP_FINISHED_S]:
             del self._jobs[key]
+
+
+def extraction_function(local: Callable[..., Any]) -> Callable[..., Any]:
+    """What an extraction job runs: `local` (``store.load_or_extract``), or the same on the Dask
+    cluster when ``DANCE_DASK_SCHEDULER`` is set, so a hosted app's web process stays light."""
+    from engine.batch.cluster import cluster_address, load_or_extract_on_cluster
+
+    return load_or_extract_on_cluster if cluster_address() else local
