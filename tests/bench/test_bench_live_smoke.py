@@ -28,12 +28,13 @@ def test_bench_live_tiny():
               "cpu (all threads)")
     for stage in stages:
         assert re.search(rf"^{re.escape(stage)}\s+\d+(\s+\d+\.\d\d){{4}}$", out, re.M), stage
-    # 40 frames: the first (model load) is reported apart; 0.4 s countdown at 25 fps, then dancing.
-    assert re.search(r"^total \(all\)\s+39\s", out, re.M)
-    assert re.search(r"^total \(dancing\)\s+30\s", out, re.M)
-    scored = re.search(r"frames in 40, scored (\d+)", out)
-    assert scored and 0 < int(scored.group(1)) <= 30                      # only dancing frames are scored
-    assert re.search(r"recording: \d+ frames, 1\.\d\d s", out)             # ~1.2 s of dancing
+    # 90 frames: the first (model load) is reported apart; 0.4 s countdown at 25 fps, then 3.2 s of
+    # dancing, scored once the live score's 2.5-s window is full (about 18 frames).
+    assert re.search(r"^total \(all\)\s+89\s", out, re.M)
+    assert re.search(r"^total \(dancing\)\s+80\s", out, re.M)
+    scored = re.search(r"frames in 90, scored (\d+)", out)
+    assert scored and 0 < int(scored.group(1)) <= 80 - 2.5 * 25 + 1          # dancing frames after the window only
+    assert re.search(r"recording: \d+ frames, 3\.\d\d s", out)             # ~3.2 s of dancing
     assert re.search(r"keeps up with 25 fps \(p95 < 40 ms\): (YES|NO) \(p95 \d+\.\d ms", out)
 
 
