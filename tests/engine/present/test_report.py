@@ -80,3 +80,19 @@ def test_report_scores_carry_the_scale_and_the_joints_not_in_view():
     assert check_report(r) == [] and "NaN" not in report_text(r)
     bad = {**r, "scores": {**r["scores"], "not_in_view": ["left_elbow"]}}
     assert "a joint is both scored and not in view" in check_report(bad)
+
+
+def test_check_report_holds_counts_to_the_beats():
+    from engine.present.report import check_report
+    from tests.engine.library.conftest import make_report
+
+    report = make_report()
+    assert check_report(report) == []
+    counted = {**report, "beats_s": [0.5, 1.0, 1.5], "counts": {"bpm": 120.0, "downbeat_s": 0.5, "reason": None},
+               "moments": [{**report["moments"][0], "teacher_count": "8-count 1, count 2"}]}
+    assert check_report(counted) == []
+    assert "beats_s must be increasing seconds" in check_report({**counted, "beats_s": [0.5, 0.4, 1.5]})
+    assert ("counts.reason must be given exactly when beats_s is empty"
+            in check_report({**counted, "counts": {**counted["counts"], "reason": "no audio"}}))
+    assert ("moment teacher_count must be text, and only with beats_s"
+            in check_report({**counted, "beats_s": [], "counts": None}))
