@@ -135,6 +135,7 @@ def test_demo_report_from_cli_meets_the_contract(demo, session_cache, tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "overall" in proc.stdout and "left arm" in proc.stdout
+    assert "counts: the teacher's music at 120 BPM" in proc.stdout and "(8-count " in proc.stdout
     report = json.loads(report_path.read_text())
     assert check_report(report) == []
     assert report["sync"]["method"] in ("audio", "motion")
