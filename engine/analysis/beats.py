@@ -1,12 +1,13 @@
 """The teacher's beat and dance counts: beat times, the downbeat, and "8-count N, count M".
 
-Beats come from librosa's beat tracker (`librosa.beat.beat_track`: an onset-strength envelope,
-a tempo estimate, then Ellis' dynamic-programming search for beats that fall on strong onsets
-at that tempo). It is chosen over a tracker of our own on the sync onset envelope
-(`sync.onset`) because it is a maintained, widely tested implementation of exactly this job,
-while that envelope is detrended and band-grouped for matching two soundtracks, not for a
-tempo. The sync envelope still serves for the downbeat: its lowest band groups carry the bass
-and kick that accent a bar's first beat, which librosa does not look for.
+Beats are tracked on the sync onset envelope (`sync.onset.onset_envelope`, computed the same
+way for both): the tempo is the envelope's strongest autocorrelation period under a broad
+prior around 120 BPM, then Ellis' dynamic programme ("Beat tracking by dynamic programming",
+2007, the method of librosa's `beat_track`) picks the beats that fall on strong onsets at that
+period. librosa itself was tried first (same beats on the demo and callme404 clips) and left
+out: importing it compiles numba kernels that are not cached, about 12 s in every new process
+(bench/bench_beats.py), which a warm `compare` (under 2 s) cannot afford. The downbeat is the
+beat phase with the strongest bass accent (the envelope's lowest band groups: bass and kick).
 
 A steady beat is required before counts are given: enough beats, even intervals and a clear
 pulse (the envelope's autocorrelation at the beat period). Music that fails (speech, noise,
@@ -15,15 +16,13 @@ shows seconds only and says so.
 
 Counts: 4/4 bars, two bars to an 8-count. Count 1 of 8-count 1 is the first detected downbeat;
 beats before it are the pickup (8-count 0). Once steady, the grid is extended at the mean beat
-interval to the start and the end of the audio (the tracker drops weak first and last beats).
+interval to the start and the end of the audio (weak first and last beats are often missed).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 
 from engine.analysis.sync.onset import onset_envelope
@@ -31,8 +30,16 @@ from engine.analysis.sync.onset import onset_envelope
 #: Beats per bar (4/4) and counts per 8-count (two bars).
 BEATS_PER_BAR = 4
 COUNTS_PER_EIGHT = 8
-#: Onset envelope hop for the beat tracker, seconds (128 samples at 16 kHz).
-HOP_S = 0.008
+#: Tempo prior: log-normal around this many BPM, this many octaves wide (librosa's defaults),
+#: searched between these BPM.
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 1.0
+MIN_BPM, MAX_BPM = 40.0, 240.0
+#: Dynamic programme: a beat's predecessor lies between these multiples of the period before
+#: it, and a gap g off the period costs TIGHTNESS * log(g / period)^2 (librosa's default 100).
+GAP_RANGE = (0.5, 2.0)
+TIGHTNESS = 100.0
+#: See `_extend`: share of a beat interval.
+EARLY_SLACK = 0.25
 #: A steady beat needs at least this many beats (two bars) ...
 MIN_BEATS = 8
 #: ... beat intervals whose standard deviation is at most this fraction of their mean
@@ -126,23 +133,82 @@ def pulse_clarity(envelope: np.ndarray, period_frames: float) -> float:
 
 
 def _extend(beats: np.ndarray, interval: float, duration_s: float) -> np.ndarray:
-    """The beats, continued at `interval` back to time 0 and on to `duration_s`."""
-    before = beats[0] - interval * np.arange(int(np.floor(beats[0] / interval + 1e-9)), 0, -1)
+    """The beats, continued at `interval` back to the start and on to `duration_s`. A beat due
+    within EARLY_SLACK intervals before time 0 is put at 0 (the envelope places onsets a few
+    frames early, so music that starts on a beat would otherwise lose its first one)."""
+    n_before = int(np.floor(beats[0] / interval + EARLY_SLACK))
+    before = np.maximum(beats[0] - interval * np.arange(n_before, 0, -1), 0.0)
     n_after = int(np.floor((duration_s - beats[-1]) / interval + 1e-9))
     after = beats[-1] + interval * np.arange(1, n_after + 1)
     return np.concatenate([before, beats, after])
 
 
-def _downbeat(audio: np.ndarray, sr: int, beats_s: np.ndarray) -> int:
+def _downbeat(bass: np.ndarray, rate: float, beats_s: np.ndarray) -> int:
     """Index (0..BEATS_PER_BAR - 1) of the first downbeat: the beat phase with the strongest
-    bass accent on average (`ACCENT_GROUPS`)."""
-    env, rate = onset_envelope(audio, sr, groups=ACCENT_GROUPS)
-    low = env[0]
+    bass accent on average. `bass` (F,): the onset envelope of the lowest band group
+    (`ACCENT_GROUPS`), `rate` frames/s."""
     half = max(1, int(round(ACCENT_WINDOW_S * rate)))
-    frames = np.clip(np.round(beats_s * rate).astype(int), 0, low.size - 1)
-    accent = np.array([low[max(f - half, 0):f + half + 1].max() for f in frames])
+    frames = np.clip(np.round(beats_s * rate).astype(int), 0, bass.size - 1)
+    accent = np.array([bass[max(f - half, 0):f + half + 1].max() for f in frames])
     phases = [accent[p::BEATS_PER_BAR].mean() for p in range(min(BEATS_PER_BAR, accent.size))]
     return int(np.argmax(phases))
+
+
+def tempo_period(envelope: np.ndarray, rate: float) -> float:
+    """The beat period of an onset envelope, frames (sub-frame): the autocorrelation lag in
+    MIN_BPM..MAX_BPM with the highest value under the tempo prior. `envelope` (F,) not modified."""
+    e = np.asarray(envelope, dtype=np.float64) - np.mean(envelope)
+    lo, hi = int(np.floor(60.0 * rate / MAX_BPM)), int(np.ceil(60.0 * rate / MIN_BPM))
+    hi = min(hi, e.size - 2)
+    if hi <= lo + 1:
+        return float("nan")
+    spec = np.fft.rfft(e, n=2 * e.size)
+    ac = np.fft.irfft(spec * np.conj(spec))[: hi + 2]
+    lags = np.arange(lo, hi + 1)
+    prior = np.exp(-0.5 * (np.log2(60.0 * rate / lags / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+    k = lo + int(np.argmax(np.maximum(ac[lo:hi + 1], 0.0) * prior))
+    a, b, c = ac[k - 1], ac[k], ac[k + 1]          # parabolic peak refinement
+    denom = a - 2 * b + c
+    return float(k + (0.5 * (a - c) / denom if denom < 0 else 0.0))
+
+
+def track_beats(envelope: np.ndarray, period: float) -> np.ndarray:
+    """Beat frames by dynamic programming (Ellis 2007): each beat on a strong onset, each gap
+    near `period` frames. `envelope` (F,) onset strength, not modified; returns (B,) increasing
+    int frame indices."""
+    env = np.maximum(np.asarray(envelope, dtype=np.float64), 0.0)
+    env = env / (env.std() + 1e-12)
+    # Onset strength smoothed over about a sixteenth of a beat: a beat may sit a frame or two off.
+    half = int(round(period))
+    window = np.exp(-0.5 * (np.arange(-half, half + 1) * 32.0 / period) ** 2)
+    local = np.convolve(env, window, mode="same")
+    n = local.size
+    score, back = local.copy(), np.full(n, -1)
+    gaps = np.arange(int(np.floor(GAP_RANGE[0] * period)), int(np.ceil(GAP_RANGE[1] * period)) + 1)
+    gaps = gaps[gaps > 0]
+    penalty = -TIGHTNESS * np.log(gaps / period) ** 2
+    for i in range(int(gaps[0]), n):
+        prev = i - gaps
+        ok = prev >= 0
+        cand = score[prev[ok]] + penalty[ok]
+        j = int(np.argmax(cand))
+        if cand[j] > 0:
+            score[i] += cand[j]
+            back[i] = prev[ok][j]
+    # The last beat: the best cumulative score within the final period.
+    tail = max(n - int(np.ceil(period)), 0)
+    i = tail + int(np.argmax(score[tail:]))
+    beats = []
+    while i >= 0:
+        beats.append(i)
+        i = back[i]
+    beats = np.array(beats[::-1], dtype=np.int64)
+    # Leading and trailing beats on silence (the chain runs on through it) are not beats.
+    strong = local[beats] > 0.5 * np.median(local[beats])
+    if strong.any():
+        first, last = np.flatnonzero(strong)[[0, -1]]
+        beats = beats[first:last + 1]
+    return beats
 
 
 def beat_grid(audio: np.ndarray | None, sr: int) -> BeatGrid:
@@ -164,26 +230,26 @@ def beat_grid(audio: np.ndarray | None, sr: int) -> BeatGrid:
         return no_beats(NO_AUDIO)
     if sr <= 0:
         raise ValueError(f"sr must be > 0, got {sr}")
-    y = np.asarray(audio, dtype=np.float32).ravel()
+    y = np.asarray(audio, dtype=np.float64).ravel()
     duration_s = y.size / sr
     if not np.isfinite(y).all() or np.max(np.abs(y), initial=0.0) < 1e-4:
         return no_beats("the teacher's music is silent")
-    hop = max(1, int(round(HOP_S * sr)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # librosa warns on very short input; handled below
-        envelope = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
-        _, frames = librosa.beat.beat_track(onset_envelope=envelope, sr=sr, hop_length=hop)
-    beats = np.asarray(frames, dtype=np.float64) * hop / sr
+    # One pass: the band groups' envelopes; their mean is the whole-band envelope (the
+    # detrending is linear), the lowest group carries the bass accent of the downbeat.
+    groups, rate = onset_envelope(y, sr, groups=ACCENT_GROUPS)
+    envelope = groups.mean(axis=0)
+    period = tempo_period(envelope, rate)
+    beats = track_beats(envelope, period) / rate if np.isfinite(period) else np.zeros(0)
     if beats.size < MIN_BEATS:
         return no_beats(f"the teacher's music is too short or too quiet to find a beat ({beats.size} beats, "
                         f"{MIN_BEATS} needed)")
     intervals = np.diff(beats)
-    # The mean interval from a line through all beats: beat times are whole hops, so a median
-    # of intervals would be quantised (one hop in 60 is 1.6 % of the tempo).
+    # The mean interval from a line through all beats: beat times are whole frames (10 ms), so a
+    # median of intervals would be quantised (one frame in 50 is 2 % of the tempo).
     interval = float(np.polyfit(np.arange(beats.size), beats, 1)[0])
     cv = float(np.std(intervals) / np.mean(intervals))
-    clarity = pulse_clarity(envelope, interval * sr / hop)
+    clarity = pulse_clarity(envelope, interval * rate)
     if cv > MAX_INTERVAL_CV or clarity < MIN_PULSE_CLARITY:
         return no_beats("the teacher's music has no steady beat")
     beats = _extend(beats, interval, duration_s)
-    return BeatGrid(beats_s=beats, downbeat=_downbeat(y, sr, beats), bpm=60.0 / interval)
+    return BeatGrid(beats_s=beats, downbeat=_downbeat(groups[0], rate, beats), bpm=60.0 / interval)

@@ -64,6 +64,8 @@ def test_open_the_best_attempt_from_its_stored_report(library_url) -> None:
     assert any("Report of comparison #2: attempt2.mp4 (student)" in h.value for h in at.subheader)
     assert {m.label: m.value for m in at.metric}["Overall"] == "78 / 100"
     assert any("Drawn from the stored report" in i.value for i in at.info)
+    # The stored report has no beats: its timeline says times are in seconds only.
+    assert any("Times are in seconds only" in c.value for c in at.caption)
 
 
 def test_delete_asks_first_then_removes_the_clip_and_its_upload(library_url, tmp_path) -> None:

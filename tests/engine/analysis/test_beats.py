@@ -88,8 +88,9 @@ def test_demo_music_beats_tempo_and_downbeat_match_its_score():
     # The demo's soundtrack: a note and a click on every beat k * BEAT_S, the bar's first accented.
     g = beat_grid(soundtrack(), AUDIO_SR)
     assert g.reason is None and abs(g.bpm - BPM) < 0.5
-    assert g.beats_s.size == TEACHER_BEATS
-    np.testing.assert_allclose(g.beats_s, np.arange(TEACHER_BEATS) * BEAT_S, atol=0.04)
+    # Every beat of the score, and at most one more at the very end of the file (the next one due).
+    assert g.beats_s.size in (TEACHER_BEATS, TEACHER_BEATS + 1)
+    np.testing.assert_allclose(g.beats_s[:TEACHER_BEATS], np.arange(TEACHER_BEATS) * BEAT_S, atol=0.04)
     assert g.downbeat == 0
     assert g.count_at(3.1) == (1, 7) and g.count_at(4.2) == (2, 1) and g.count_at(11.9) == (3, 8)
 
@@ -160,3 +161,17 @@ def test_callme404_teacher_tempo_and_bars_match_the_hand_reading():
     bars = g.beats_s[g.downbeat::4]
     for t in CALLME_BAR_STARTS_S:
         assert np.abs(bars - t).min() < 0.1, (t, np.round(bars, 2))
+
+
+# ------------------------------------------------------------------------- tracker, by hand
+
+def test_tempo_period_and_tracker_on_an_impulse_train_with_a_gap_and_a_stray_onset():
+    from engine.analysis.beats import tempo_period, track_beats
+    env = np.zeros(1000)
+    env[20::50] = 1.0                  # a beat every 50 frames from frame 20 ...
+    env[320] = 0.0                     # ... one of them silent ...
+    env[545] = 0.8                     # ... and an off-beat onset halfway between two beats
+    assert tempo_period(env, 100.0) == pytest.approx(50.0, abs=0.5)
+    beats = track_beats(env, 50.0)
+    np.testing.assert_array_equal(beats, np.arange(20, 1000, 50))   # the gap filled, the stray ignored
+    assert env[545] == 0.8 and env[320] == 0.0                       # input not modified
