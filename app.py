@@ -10,7 +10,7 @@ This file is also the app's router (`st.navigation` at the end): the sidebar lis
 practice and Library, in that order.
 
 The settings sidebar (ui/settings_panel.py) and the report (ui/report_view.py) are shared with
-the Live practice page (app_pages/live_practice.py), so both score and report alike.
+the Live practice page (app_pages/1_Live_practice.py), so both score and report alike.
 
 Environment: DANCE_CACHE_DIR (default ./cache) holds the pose cache, the sample clips, uploads
 (per session, by content hash) and rendered videos. OPENAI_API_KEY / OPENAI_MODEL /
@@ -215,8 +215,9 @@ def compare_page() -> None:
 # page (/), the others keep their paths (/Live_practice, /Library). Their scripts live in
 # app_pages/, not pages/: Streamlit would treat a pages/ folder as the old automatic page list,
 # and a first visit straight to one of them would then show that list (with this page as "app").
+# The file names keep the page names of their URLs (AppTest's switch_page finds a page by it).
 st.navigation([
     st.Page(compare_page, title="Compare", icon=":material/compare:", url_path="Compare", default=True),
-    st.Page("app_pages/live_practice.py", title="Live practice", icon=":material/videocam:", url_path="Live_practice"),
-    st.Page("app_pages/library.py", title="Library", icon=":material/video_library:", url_path="Library"),
+    st.Page("app_pages/1_Live_practice.py", title="Live practice", icon=":material/videocam:", url_path="Live_practice"),
+    st.Page("app_pages/2_Library.py", title="Library", icon=":material/video_library:", url_path="Library"),
 ]).run()

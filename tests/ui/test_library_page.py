@@ -1,4 +1,4 @@
-"""The Library page (app_pages/library.py) under AppTest, on a small SQLite library: clips table,
+"""The Library page (app_pages/2_Library.py) under AppTest, on a small SQLite library: clips table,
 progress over three attempts, a stored report opened without recomputing, delete with confirmation,
 and a damaged database shown as a message."""
 
@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from tests.engine.library.conftest import make_report
 from ui.library_view import clips_frame, delete_consequences, label_edits
 
-PAGE = str(REPO / "app_pages" / "library.py")
+PAGE = str(REPO / "app_pages" / "2_Library.py")
 T = "a" * 64
 ATTEMPTS = [("1" * 64, 52.0, {"left_elbow": 40.0, "neck": 70.0}),
             ("2" * 64, 78.0, {"left_elbow": 66.0, "neck": 74.0}),
