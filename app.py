@@ -6,8 +6,11 @@ a slider while they run does not throw their work away; their results are cached
 by content hash, the Analysis in the session). Weights and tolerances only rescore
 (`engine.analysis.score.score`, milliseconds): no extraction, no DTW.
 
+This file is also the app's router (`st.navigation` at the end): the sidebar lists Compare, Live
+practice and Library, in that order.
+
 The settings sidebar (ui/settings_panel.py) and the report (ui/report_view.py) are shared with
-the Live practice page (pages/1_Live_practice.py), so both score and report alike.
+the Live practice page (app_pages/1_Live_practice.py), so both score and report alike.
 
 Environment: DANCE_CACHE_DIR (default ./cache) holds the pose cache, the sample clips, uploads
 (per session, by content hash) and rendered videos. OPENAI_API_KEY / OPENAI_MODEL /
@@ -206,4 +209,17 @@ def main() -> None:
         show_report(a, card, clips, akey, skey, renders_dir=DIRS.renders)
 
 
-run_page(main, title="Dance compare", name="Compare")
+def compare_page() -> None:
+    run_page(main, title="Dance compare", name="Compare")
+
+
+# This file is also the router: the sidebar names the pages in this order; Compare is the start
+# page (/), the others keep their paths (/Live_practice, /Library). Their scripts live in
+# app_pages/, not pages/: Streamlit would treat a pages/ folder as the old automatic page list,
+# and a first visit straight to one of them would then show that list (with this page as "app").
+# The file names keep the page names of their URLs (AppTest's switch_page finds a page by it).
+st.navigation([
+    st.Page(compare_page, title="Compare", icon=":material/compare:", url_path="Compare", default=True),
+    st.Page("app_pages/1_Live_practice.py", title="Live practice", icon=":material/videocam:", url_path="Live_practice"),
+    st.Page("app_pages/2_Library.py", title="Library", icon=":material/video_library:", url_path="Library"),
+]).run()

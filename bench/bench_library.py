@@ -12,7 +12,7 @@ one's), then times, after one untimed warm-up:
 
 * ``queries``: what one page run asks the database: label values, the clips list (with counts),
   all comparisons (newest first) and one dancer's history;
-* ``page``: one whole run of pages/2_Library.py under streamlit.testing.v1.AppTest (the script's
+* ``page``: one whole run of app_pages/2_Library.py under streamlit.testing.v1.AppTest (the script's
   work and all of its elements; the browser's drawing is not included);
 * ``open report``: get_report of one comparison.
 
@@ -141,7 +141,7 @@ def main() -> int:
     from streamlit.testing.v1 import AppTest
 
     os.environ["DANCE_DB_URL"] = url
-    at = AppTest.from_file(str(REPO / "pages" / "2_Library.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO / "app_pages" / "2_Library.py"), default_timeout=120)
 
     def page() -> None:
         at.run()

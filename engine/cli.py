@@ -102,8 +102,12 @@ def _summary(report: dict) -> str:
     lines = [f"overall {sc['overall']:.1f}/100  ({comps})",
              f"sync: {s['method']}, student {s['offset_s']:+.2f} s (confidence {s['confidence']:.2f}); "
              f"mirrored: {'yes' if report['mirror'] else 'no'}"]
+    counts = report.get("counts") or {}
+    lines.append(f"counts: the teacher's music at {counts['bpm']:.0f} BPM, 8-count 1 from {counts['downbeat_s']:.2f} s"
+                 if counts.get("bpm") is not None else f"counts: none, times in seconds only ({counts.get('reason')})")
     for m in report["moments"][:5]:
-        lines.append(f"  student {m['student_s'][0]:6.2f}-{m['student_s'][1]:6.2f} s  [{m['kind']}] {m['detail']}")
+        on = f" ({m['teacher_count']})" if m.get("teacher_count") else ""
+        lines.append(f"  student {m['student_s'][0]:6.2f}-{m['student_s'][1]:6.2f} s{on}  [{m['kind']}] {m['detail']}")
     lines.append("")
     lines.append(report["feedback"]["text"])
     return "\n".join(lines)

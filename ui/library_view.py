@@ -29,7 +29,7 @@ from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.history import joints_in_words, progress_figure, progress_summary, scorecard_from_report
 from engine.present.report import build_report
 from ui.references import ATTEMPT_PREFIX, Reference
-from ui.report_view import Clip, show_scores
+from ui.report_view import Clip, counts_caption, show_scores
 
 logger = logging.getLogger("dance.app")
 
@@ -217,6 +217,7 @@ def show_stored_report(report: dict, *, key: str) -> None:
     st.markdown(f"**{label}** {fb.get('text', '')}")
     if card.teacher_s.size:
         st.subheader("Score over time")
+        st.caption(counts_caption(card))
         st.plotly_chart(timeline_figure(card), key=f"{key}_timeline", theme=None)
     if card.joints:
         st.subheader("Joints")

@@ -27,6 +27,7 @@ from engine.present.feedback import (
     ENV_MODEL,
     ComparisonFacts,
     Feedback,
+    counts_note,
     describe_alignment,
     llm_config_from_env,
     llm_feedback,
@@ -153,6 +154,7 @@ def show_feedback(card: Scorecard, facts: ComparisonFacts, ckey: tuple, *, prefi
 def show_timeline_and_video(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tuple, skey: str, *,
                             renders_dir: Path, prefix: str = "") -> None:
     st.subheader("Score over time")
+    st.caption(counts_caption(card))
     labels = [moment_label(i, m) for i, m in enumerate(card.moments)]
     choice = st.selectbox("Jump to a moment (seeks the videos below)", ["(start)"] + labels, key=f"{prefix}moment")
     sel = labels.index(choice) if choice in labels else None
@@ -199,6 +201,16 @@ def show_timeline_and_video(a: Analysis, card: Scorecard, clips: dict[str, Clip]
             else:
                 st.caption(f"This clip is encoded as {codec.upper()}, which browsers do not all play; it is shown "
                            "in the side-by-side video above (H.264).")
+
+
+def counts_caption(card: Scorecard) -> str:
+    """What the moments' counts are, or why times are in seconds only."""
+    b = card.beats
+    if b.has_counts:
+        return (f":material/music_note: Moments are also given in the teacher's dance counts ({b.bpm:.0f} BPM; "
+                f"8-count 1 starts at {b.beats_s[b.downbeat]:.1f} s of the teacher's clip): the lines on the "
+                "chart are its beats, solid at each 8-count.")
+    return f":material/music_off: {counts_note(b.reason)}"
 
 
 def _digest(*parts) -> str:

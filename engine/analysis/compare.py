@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.analysis import metrics
 from engine.analysis.align import Alignment, cost_matrix, dtw
+from engine.analysis.beats import NO_AUDIO, BeatGrid, beat_grid, no_beats
 from engine.analysis.clean import clean
 from engine.analysis.metrics import limbs
 from engine.analysis.normalize import (
@@ -32,7 +33,7 @@ from engine.analysis.normalize import (
 from engine.analysis.sync import OnsetEnvelope, SyncResult, motion_energy, motion_signature, sync, sync_envelope
 from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
-from engine.core.errors import CacheError, CompareError
+from engine.core.errors import CacheError, CompareError, VideoError
 from engine.core.performance import Performance
 from engine.core.progress import Progress
 from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
@@ -129,6 +130,8 @@ class Analysis:
     trajectory, silhouette, dynamics : (K,) per-pair component scores 0..100 (NaN = unknown)
     dynamics_summary : energy ratio and hit statistics
     teacher_energy (N,), student_energy (M,) : motion energy, torso lengths per second
+    beats : the teacher's beats and 8-counts (`beats.beat_grid`); empty, with the reason, when
+        the teacher's clip has no audio or no steady beat
     """
 
     teacher: Performance
@@ -154,6 +157,8 @@ class Analysis:
     teacher_energy: np.ndarray
     student_energy: np.ndarray
     settings: AlignSettings
+    # A default, so Analyses pickled before counts existed load (and show seconds only).
+    beats: BeatGrid = no_beats("the comparison was made before dance counts existed")
 
     @property
     def path(self) -> np.ndarray:
@@ -279,11 +284,13 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
                          teacher_audio: np.ndarray | None = None, student_audio: np.ndarray | None = None,
                          sr: int = AUDIO_SR, clean_settings: CleanSettings = CleanSettings(),
                          teacher_envelope: OnsetEnvelope | None = None,
-                         student_envelope: OnsetEnvelope | None = None) -> Analysis:
+                         student_envelope: OnsetEnvelope | None = None,
+                         beats: BeatGrid | None = None) -> Analysis:
     """Compare two raw (uncleaned) Performances. Pure: inputs are not modified.
 
     Each clip's sound is given as its audio (mono at `sr` Hz) or as its `sync_envelope` made
-    ahead (what `analyze` does while the poses load); None: the clip has no audio.
+    ahead (what `analyze` does while the poses load); None: the clip has no audio. The teacher's
+    `beats` (made ahead too) default to `beat_grid` of `teacher_audio` (no counts without it).
 
     Raises
     ------
@@ -294,6 +301,8 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
         raise CompareError(f"Analysis rates differ ({teacher.fps} vs {student.fps} fps); re-extract both clips "
                            "with the same settings.")
     fps = teacher.fps
+    if beats is None:
+        beats = beat_grid(teacher_audio, sr) if teacher_audio is not None else no_beats(NO_AUDIO)
     raw_teacher, raw_student = teacher, student
     teacher, student = clean(teacher, clean_settings), clean(student, clean_settings)
     s = sync(teacher_t=teacher.t, teacher_energy=motion_energy(teacher.world, fps),
@@ -341,7 +350,7 @@ def analyze_performances(teacher: Performance, student: Performance, *, settings
                                              teacher_ok=teacher.detected, student_ok=student.detected,
                                              stride=SILHOUETTE_STRIDE),
         dynamics=dyn, dynamics_summary=dyn_summary, teacher_energy=t_energy, student_energy=s_energy,
-        settings=settings)
+        settings=settings, beats=beats)
     result.limb_baseline  # noqa: B018 -- computed now, so every rescore finds them ready
     result.facing_away  # noqa: B018
     return result
@@ -393,10 +402,17 @@ def _load_both(paths: tuple[str | Path, str | Path], names: tuple[str | None, st
     return futures[0].result(), futures[1].result()
 
 
-def _sound_envelope(path: str | Path) -> OnsetEnvelope | None:
-    """The clip's `sync_envelope`, or None when it has no audio."""
-    sound = audio(path, sr=AUDIO_SR)
-    return None if sound is None else sync_envelope(sound, AUDIO_SR)
+def _sound(path: str | Path, *, envelope: bool, beats: bool) -> tuple[OnsetEnvelope | None, BeatGrid | None]:
+    """The clip's `sync_envelope` (None when it has no audio) and its `beat_grid`, each only when asked."""
+    try:
+        sound = audio(path, sr=AUDIO_SR)
+    except VideoError as exc:
+        if envelope:
+            raise
+        # Only the counts needed the sound: the comparison goes on in seconds.
+        return None, no_beats(f"the teacher's audio cannot be read ({exc})")
+    env = sync_envelope(sound, AUDIO_SR) if envelope and sound is not None else None
+    return env, (beat_grid(sound, AUDIO_SR) if beats else None)
 
 
 def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: AlignSettings = AlignSettings(),
@@ -406,16 +422,18 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
     """Load (or extract and cache, both clips at once) and compare them. See `analyze_performances`."""
     wants_audio = settings.sync in ("auto", "audio")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
-        # Audio decodes, and its onset envelope is made, alongside the poses (a cache hit is
-        # then mostly waiting for the audio).
-        sounds = [pool.submit(_sound_envelope, p) if wants_audio else None for p in (teacher_path, student_path)]
+        # Audio decodes, and its onset envelope and the teacher's beats are made, alongside the
+        # poses (a cache hit is then mostly waiting for the audio).
+        teacher_sound = pool.submit(_sound, teacher_path, envelope=wants_audio, beats=True)
+        student_sound = pool.submit(_sound, student_path, envelope=True, beats=False) if wants_audio else None
         teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
                                       cache_dir=cache_dir, settings=extract_settings, progress=progress)
-        teacher_env, student_env = (s.result() if s is not None else None for s in sounds)
+        teacher_env, beats = teacher_sound.result()
+        student_env = student_sound.result()[0] if student_sound is not None else None
     if progress is not None:
         progress(0.92, "syncing and aligning")
     result = analyze_performances(teacher, student, settings=settings,
-                                  teacher_envelope=teacher_env, student_envelope=student_env)
+                                  teacher_envelope=teacher_env, student_envelope=student_env, beats=beats)
     if progress is not None:
         progress(1.0, "compared")
     return result
@@ -460,4 +478,5 @@ def analyze_against_reference(teacher_video: str | Path | None, student_path: st
                               progress=None if progress is None else lambda f, m: progress(0.9 * f, m))
     if progress is not None:
         progress(0.92, "aligning your attempt with the reference")
-    return analyze_performances(teacher, student, settings=settings)
+    return analyze_performances(teacher, student, settings=settings,
+                                beats=no_beats("the reference's video, and with it its music, is no longer stored"))

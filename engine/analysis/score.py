@@ -38,11 +38,12 @@ student reads are written by `engine.present.feedback.wording.describe_moment`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from engine.analysis.beats import BeatGrid, no_beats
 from engine.analysis.compare import Analysis
 from engine.analysis.metrics import dynamics_score
 from engine.core.arrays import true_runs
@@ -136,6 +137,8 @@ class Moment:
     still_s : freeze: how long the student stood still, seconds
     axis : form: "out", "up" or "forward", the direction the limb was off in (None only in
         moments rebuilt from reports written before limb moments)
+    counts : ((8-count, count) at the start, (8-count, count) at the end) of `teacher_s` in the
+        teacher's music (`beats.BeatGrid.span_counts`); None when the music gives no counts
     """
 
     teacher_s: tuple[float, float]
@@ -147,6 +150,7 @@ class Moment:
     severity: float
     still_s: float | None = None
     axis: str | None = None
+    counts: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MOMENT_FACTS:
@@ -180,6 +184,7 @@ class Scorecard:
         (frames on the path with a tracker glitch on any limb), "limb_pairs_share" (share of the
         pair x limb entries both clips showed that were dropped as glitches, 0..1) and
         "facing_away_pairs" (pairs where a dancer faces away from the camera: no form moments)
+    beats : the teacher's beats and 8-counts (`Analysis.beats`); the moments' `counts` come from it
     """
 
     overall: float
@@ -195,6 +200,7 @@ class Scorecard:
     settings: ScoreSettings = field(default_factory=ScoreSettings)
     not_in_view: tuple[str, ...] = ()
     excluded: dict[str, float] = field(default_factory=dict)
+    beats: BeatGrid = field(default_factory=lambda: no_beats("no music was given"))
 
     @property
     def worst_joints(self) -> list[tuple[str, float]]:
@@ -502,7 +508,8 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
 
     moments = _form_moments(a, settings, tol) + _timing_moments(a, settings) + _freeze_moments(a)
     moments = sorted(moments, key=lambda m: -m.severity)[: settings.max_moments]
+    moments = [replace(m, counts=a.beats.span_counts(*m.teacher_s)) for m in moments]
     return Scorecard(overall=round(float(overall), 1), components=components, joints=joints,
                      joint_error_deg=joint_err, teacher_s=a.teacher_s, student_s=a.student_s,
                      timeline=timeline, joint_timeline=joint_pair, late_s=late, moments=moments, settings=settings,
-                     not_in_view=not_in_view, excluded=excluded_counts(a))
+                     not_in_view=not_in_view, excluded=excluded_counts(a), beats=a.beats)

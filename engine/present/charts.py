@@ -20,9 +20,14 @@ from engine.analysis.compare import COST_GRID_SIDE
 from engine.core.arrays import thin_indices
 from engine.core.body import JOINT_GROUP, SCORED_JOINTS, mirror_joint_name
 from engine.core.settings import COMPONENTS
-from engine.present.feedback.wording import describe_moment
+from engine.present.feedback.wording import (
+    describe_counts,
+    describe_moment,
+    eight_words,
+)
 
 if TYPE_CHECKING:
+    from engine.analysis.beats import BeatGrid
     from engine.analysis.compare import Analysis
     from engine.analysis.score import Scorecard
 
@@ -53,6 +58,11 @@ TITLE_FONT = {"size": 17}
 MAX_TIME_COLUMNS = 600
 #: Points drawn for a warp path or a timeline (evenly thinned beyond this).
 MAX_LINE_POINTS = 3000
+#: Count gridlines of the timeline: every beat (dotted) and every 8-count's count 1 (solid,
+#: labelled); at most this many 8-counts are labelled (every n-th beyond it).
+BEAT_LINE = {"color": "rgba(90,90,90,0.22)", "width": 1, "dash": "dot"}
+EIGHT_LINE = {"color": "rgba(60,60,60,0.55)", "width": 1.5}
+MAX_EIGHT_LABELS = 16
 
 #: Rows of the joint charts, head to feet, so the heatmap reads like a body.
 BODY_ORDER: tuple[str, ...] = (
@@ -227,14 +237,42 @@ def joint_bars_figure(card: Scorecard) -> go.Figure:
 
 # --- timeline -------------------------------------------------------------------------------
 
+def count_gridlines(beats: BeatGrid, t0: float, t1: float) -> tuple[list[dict], list[dict]]:
+    """Layout shapes and annotations of the teacher's counts between t0 and t1 (teacher's s):
+    a dotted line on every beat, a solid one on every 8-count's count 1, labelled "8-count N"
+    at the foot of the score axis (`MAX_EIGHT_LABELS` labels at most). Empty without counts."""
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    b = beats.beats_s
+    if not beats.has_counts or not t1 > t0:
+        return shapes, notes
+    starts = set(range(beats.downbeat, b.size, 8))
+    shown = [i for i in range(b.size) if t0 <= b[i] <= t1]
+    eights = [i for i in shown if i in starts]
+    every = int(np.ceil(len(eights) / MAX_EIGHT_LABELS)) if eights else 1
+    for i in shown:
+        eight = i in starts
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": float(b[i]), "x1": float(b[i]),
+                       "y0": 0, "y1": 1, "layer": "below", "line": EIGHT_LINE if eight else BEAT_LINE})
+    for n, i in enumerate(eights):
+        if n % every:
+            continue
+        label = eight_words(beats.count_at(float(b[i]))[0])
+        notes.append({"x": float(b[i]), "xref": "x", "y": 0.0, "yref": "y", "xshift": 2, "text": label,
+                      "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": "#555"}})
+    return shapes, notes
+
+
 def timeline_figure(card: Scorecard, *, selected: int | None = None) -> go.Figure:
     """Score over teacher time with the detected moments as shaded spans, and the lateness.
 
     Top: the smoothed combined score per aligned pair (0..100). Moments are shaded by kind
     (`KIND_COLORS`) and numbered like `card.moments` (1 = most important); hovering a span or
-    its number shows the detail and both files' times. Bottom (when timing was measured): how
-    late the student is against the music, seconds (negative: early). `selected` (an index into
-    `card.moments`) is outlined.
+    its number shows the detail, the teacher's counts and both files' times. Bottom (when
+    timing was measured): how late the student is against the music, seconds (negative:
+    early). `selected` (an index into `card.moments`) is outlined. When the teacher's music has
+    a steady beat, gridlines mark its counts (`count_gridlines`); otherwise the axis title says
+    why times are in seconds only.
     """
     ts = np.asarray(card.teacher_s, dtype=np.float64)
     k = thin_indices(ts.size, MAX_LINE_POINTS)
@@ -253,8 +291,9 @@ def timeline_figure(card: Scorecard, *, selected: int | None = None) -> go.Figur
     for i, m in enumerate(card.moments):
         color = KIND_COLORS.get(m.kind, "#7f7f7f")
         a, b = float(m.teacher_s[0]), float(max(m.teacher_s[1], m.teacher_s[0] + 0.05))
+        counts = describe_counts(m.counts)
         hover = (f"<b>#{i + 1} {m.kind}</b>: {describe_moment(m)}<br>teacher {m.teacher_s[0]:.2f}–{m.teacher_s[1]:.2f} s"
-                 f" · student {m.student_s[0]:.2f}–{m.student_s[1]:.2f} s")
+                 + (f" ({counts})" if counts else "") + f" · student {m.student_s[0]:.2f}–{m.student_s[1]:.2f} s")
         fig.add_trace(go.Scatter(
             x=[a, a, b, b, a], y=[0, 104, 104, 0, 0], fill="toself", mode="lines", fillcolor=_rgba(color, 0.22),
             line={"width": 3 if i == selected else 0, "color": color}, hoveron="fills", text=hover,
@@ -275,8 +314,16 @@ def timeline_figure(card: Scorecard, *, selected: int | None = None) -> go.Figur
         fig.add_hrect(y0=-tol, y1=tol, fillcolor="#1f77b4", opacity=0.08, line_width=0, row=2, col=1)
         fig.add_hline(y=0, line={"color": "#999", "width": 1}, row=2, col=1)
         fig.update_yaxes(title_text="late (s)", row=2, col=1)
-    fig.update_xaxes(title_text="teacher time (s)", row=2 if has_late else 1, col=1)
-    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0})
+    beats = card.beats
+    if beats.has_counts:
+        x_title = (f"teacher time (s) · the teacher's counts ({beats.bpm:.0f} BPM): a line per beat, "
+                   "solid at each 8-count")
+    else:
+        x_title = f"teacher time (s) · no dance counts: {beats.reason}"
+    fig.update_xaxes(title_text=x_title, title_standoff=22, row=2 if has_late else 1, col=1)
+    shapes, notes = count_gridlines(beats, float(ts[0]), float(ts[-1])) if ts.size else ([], [])
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
+                      shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + notes)
     _layout(fig, "Score over time, with the moments to work on", 460 if has_late else 380)
     fig.update_layout(margin={"t": 100})
     return fig

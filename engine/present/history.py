@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.analysis.beats import BeatGrid, no_beats
 from engine.analysis.score import Moment, Scorecard
 from engine.core.body import SCORED_JOINTS
 from engine.core.settings import COMPONENTS, ScoreSettings
@@ -104,6 +105,18 @@ def _still_s(m: dict) -> float | None:
     return float(m["still_s"]) if m.get("still_s") is not None else float(m["student_s"][1] - m["student_s"][0])
 
 
+def beats_from_report(report: dict) -> BeatGrid:
+    """The teacher's beat grid a report keeps (`beats_s`, `counts`); reports made before dance
+    counts, or whose music gave none, give an empty grid saying why."""
+    beats = np.asarray(report.get("beats_s") or [], dtype=np.float64)
+    counts = report.get("counts") or {}
+    if not beats.size:
+        return no_beats(counts.get("reason") or "this report was made before dance counts existed")
+    first = counts.get("downbeat_s")
+    downbeat = 0 if first is None else int(np.argmin(np.abs(beats[:4] - float(first))))
+    return BeatGrid(beats_s=beats, downbeat=downbeat, bpm=counts.get("bpm"))
+
+
 def scorecard_from_report(report: dict) -> Scorecard:
     """A Scorecard holding what a stored report keeps, so the report view's score metrics, score
     timeline and joint bars can draw it without the videos or a new analysis.
@@ -115,6 +128,7 @@ def scorecard_from_report(report: dict) -> Scorecard:
     `axis`), except those that swung "both ways": they were tracking glitches and are left out.
     """
     sc = report["scores"]
+    beats = beats_from_report(report)
     timeline = report.get("timeline") or []
     ts = np.array([p["teacher_s"] for p in timeline], dtype=np.float64)
     ss = np.array([p["student_s"] for p in timeline], dtype=np.float64)
@@ -124,7 +138,8 @@ def scorecard_from_report(report: dict) -> Scorecard:
             continue    # written before limb moments: an error swinging both ways was a tracking glitch
         moments.append(Moment(teacher_s=tuple(m["teacher_s"]), student_s=tuple(m["student_s"]), kind=m["kind"],
                               joint=m.get("joint"), error_deg=m.get("error_deg"), late_s=m.get("late_s"),
-                              severity=float(len(report["moments"]) - i), still_s=_still_s(m), axis=m.get("axis")))
+                              severity=float(len(report["moments"]) - i), still_s=_still_s(m), axis=m.get("axis"),
+                              counts=beats.span_counts(*m["teacher_s"])))
     return Scorecard(
         overall=float(sc["overall"]),
         components={c: sc.get("components", {}).get(c) for c in COMPONENTS},
@@ -137,4 +152,5 @@ def scorecard_from_report(report: dict) -> Scorecard:
         moments=moments,
         settings=ScoreSettings(),
         excluded=dict(sc.get("excluded") or {}),
+        beats=beats,
     )

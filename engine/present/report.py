@@ -17,9 +17,10 @@ from engine.core.arrays import thin_indices
 from engine.core.body import JOINT_GROUP
 from engine.core.files import write_text_atomic
 from engine.core.settings import COMPONENTS
-from engine.present.feedback.wording import describe_moment
+from engine.present.feedback.wording import describe_counts, describe_moment
 
 if TYPE_CHECKING:
+    from engine.analysis.beats import BeatGrid
     from engine.analysis.compare import Analysis
     from engine.analysis.score import Moment, Scorecard
     from engine.present.feedback import Feedback
@@ -29,7 +30,7 @@ REPORT_VERSION = 1
 MAX_POINTS = 1000
 #: Columns of `joint_table_csv`.
 JOINT_CSV_COLUMNS = ("joint", "group", "score", "median_error_deg", "tolerance_deg", "first_moment_student_s",
-                     "first_moment_detail")
+                     "first_moment_detail", "first_moment_teacher_count")
 
 
 def _r(x: float, nd: int = 2) -> float:
@@ -43,17 +44,27 @@ def _clip_block(perf, active: tuple[float, float], frames_analyzed: int) -> dict
 
 
 def moment_json(m: Moment) -> dict:
-    """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), detail
-    and the facts the detail is worded from (axis, still_s)."""
+    """One entry of the report's `moments`: times (s), kind, joint, error (deg), lateness (s), the
+    teacher's dance counts (null without a steady beat), detail and the facts the detail is
+    worded from (axis, still_s)."""
     return {"teacher_s": [round(m.teacher_s[0], 2), round(m.teacher_s[1], 2)],
             "student_s": [round(m.student_s[0], 2), round(m.student_s[1], 2)],
             "kind": m.kind, "joint": m.joint,
             "error_deg": None if m.error_deg is None else round(m.error_deg, 1),
             "late_s": None if m.late_s is None else round(m.late_s, 2),
+            "teacher_count": describe_counts(m.counts),
             "detail": describe_moment(m),
             # The facts behind `detail`, so a stored report rebuilds the same words (additive keys).
             "axis": m.axis,
             "still_s": None if m.still_s is None else round(m.still_s, 2)}
+
+
+def counts_json(beats: BeatGrid) -> dict:
+    """The report's `counts` (additive key): tempo (beats/min), the first downbeat (count 1 of
+    8-count 1, teacher's s), and why there are no counts (null when there are)."""
+    if not beats.has_counts:
+        return {"bpm": None, "downbeat_s": None, "reason": beats.reason}
+    return {"bpm": _r(beats.bpm, 1), "downbeat_s": _r(beats.beats_s[beats.downbeat], 3), "reason": None}
 
 
 def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
@@ -78,6 +89,8 @@ def build_report(a: Analysis, card: Scorecard, feedback: Feedback) -> dict:
                    # What the limb facts left out (additive key): tracker glitches, facing away.
                    "excluded": dict(card.excluded)},
         "timeline": [{"teacher_s": _r(ts[i]), "student_s": _r(ss[i]), "score": _r(card.timeline[i], 1)} for i in idx],
+        "beats_s": [_r(b, 3) for b in a.beats.beats_s],
+        "counts": counts_json(a.beats),
         "moments": [moment_json(m) for m in card.moments],
         "feedback": {"source": feedback.source, "text": feedback.text},
     }
@@ -100,19 +113,19 @@ def joint_table_csv(card: Scorecard) -> str:
     (degrees), the group's tolerance (degrees), and the student time (s) and words of the most
     important form moment at that joint (empty when there is none).
     """
-    first: dict[str, tuple[float, str]] = {}
+    first: dict[str, tuple[float, str, str]] = {}
     for m in card.moments:  # most important first
         if m.kind == "form" and m.joint and m.joint not in first:
-            first[m.joint] = (m.student_s[0], describe_moment(m))
+            first[m.joint] = (m.student_s[0], describe_moment(m), describe_counts(m.counts) or "")
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(JOINT_CSV_COLUMNS)
     for joint, value in sorted(card.joints.items(), key=lambda kv: (kv[1], kv[0])):
         group = JOINT_GROUP[joint]
         err = card.joint_error_deg.get(joint)
-        t, detail = first.get(joint, (None, ""))
+        t, detail, count = first.get(joint, (None, "", ""))
         w.writerow([joint, group, f"{value:.1f}", "" if err is None else f"{err:.1f}",
-                    f"{card.settings.tolerance_deg[group]:g}", "" if t is None else f"{t:.2f}", detail])
+                    f"{card.settings.tolerance_deg[group]:g}", "" if t is None else f"{t:.2f}", detail, count])
     return out.getvalue()
 
 
@@ -167,8 +180,16 @@ def check_report(r: dict) -> list[str]:
     need(isinstance(share, (int, float)) and 0 <= share <= 1, "scores.excluded.limb_pairs_share must be 0..1")
     for row in r.get("timeline", []):
         need(score_ok(row.get("score")) and row.get("score") is not None, "timeline score outside 0..100")
+    beats = r.get("beats_s", [])
+    need(isinstance(beats, list) and all(isinstance(b, (int, float)) and math.isfinite(b) for b in beats)
+         and bool((np.diff(np.asarray(beats, dtype=float)) > 0).all()), "beats_s must be increasing seconds")
+    counts = r.get("counts")
+    if counts is not None:
+        need(bool(beats) == (counts.get("reason") is None), "counts.reason must be given exactly when beats_s is empty")
     for m in r.get("moments", []):
         need(m.get("kind") in ("form", "timing", "freeze"), f"moment kind {m.get('kind')}")
+        need(m.get("teacher_count") is None or (isinstance(m["teacher_count"], str) and bool(beats)),
+             "moment teacher_count must be text, and only with beats_s")
         need(isinstance(m.get("detail"), str) and m["detail"] != "", "moment detail missing")
         need(m.get("axis") in (None, "out", "up", "forward"), f"moment axis {m.get('axis')}")
         for who in ("teacher", "student"):

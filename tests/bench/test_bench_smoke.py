@@ -57,3 +57,23 @@ def test_bench_cache_tiny(workdir):
     assert re.search(r"MiB per minute of video \(masks [\d.]+", out)
     for codec in ("gzip 1", "gzip 4", "lzf", "none"):
         assert re.search(rf"^{codec}\s+[\d.]+\s+[\d.]+ / ", out, re.M), codec
+
+
+def test_bench_beats_on_the_demo_music(tmp_path):
+    # The demo's soundtrack as a WAV (no footage needed): both rows, the ratio, the warm timings.
+    import wave
+
+    import numpy as np
+
+    from engine.demo.music import AUDIO_SR, soundtrack
+    clip = tmp_path / "music.wav"
+    with wave.open(str(clip), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(AUDIO_SR)
+        w.writeframes((np.clip(soundtrack(), -1, 1) * 32767).astype("<i2").tobytes())
+    out = run_bench("bench_beats.py", "--repeats", "1", "--clip", str(clip))
+    for row in ("before", "now"):
+        assert re.search(rf"^\s*{row}: [\d.]+ / [\d.]+ / [\d.]+ s", out, re.M), row
+    assert re.search(r"ratio: now / before = [\d.]+", out)
+    assert re.search(r"beat_grid on the clip repeated 8 times \(96 s", out)

@@ -298,6 +298,6 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
     assert medians["matching"] >= MIN_MATCHING and results["matching"]["average"] >= MIN_MATCHING, summary
     assert medians["different"] <= MAX_DIFFERENT and results["different"]["average"] <= MAX_DIFFERENT, summary
     assert re.fullmatch(r"\d+ / 100", results["matching"]["report"]), results["matching"]["report"]
-    # Nothing of ours failed on the server (tracebacks there would name app.py, pages/, ui/ or engine/).
+    # Nothing of ours failed on the server (tracebacks there would name app.py, app_pages/, ui/ or engine/).
     log = server["log"].read_text()
-    assert not re.search(r'File ".*/(app\.py|pages/|ui/|engine/)', log), log[-3000:]
+    assert not re.search(r'File ".*/(app\.py|app_pages/|ui/|engine/)', log), log[-3000:]

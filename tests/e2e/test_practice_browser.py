@@ -155,7 +155,7 @@ def test_practice_a_moment_loops_at_half_speed_in_step_and_mirrors(browser_path,
     assert flipped_diff < 2.0 and same_diff > max(1.0, 2 * flipped_diff), (flipped_diff, same_diff)
     assert float(np.abs(student_after - student_plain).mean()) < 4.0
     log = server["log"].read_text()
-    assert not re.search(r'File ".*/(app\.py|pages/|ui/|engine/)', log), log[-3000:]
+    assert not re.search(r'File ".*/(app\.py|app_pages/|ui/|engine/)', log), log[-3000:]
 
 
 def write_section_camera(src: Path, out: Path) -> int:
@@ -248,4 +248,4 @@ def test_live_section_practice_loops_three_times_and_shows_three_scores(browser_
     if len(set(seen_t)) >= 8:
         assert sum(b < a - 0.5 for a, b in pairwise(seen_t)) >= 1, seen_t
     log = server["log"].read_text()
-    assert not re.search(r'File ".*/(app\.py|pages/|ui/|engine/)', log), log[-3000:]
+    assert not re.search(r'File ".*/(app\.py|app_pages/|ui/|engine/)', log), log[-3000:]

@@ -58,7 +58,11 @@ def test_compare_writes_the_joint_csv_and_the_report(fake_analyze, tmp_path, cap
     assert "left_elbow,elbows," in expected.splitlines()[1]
     report = json.loads(out_json.read_text(encoding="utf-8"))
     assert report["moments"][0]["detail"] == "left arm 40 degrees lower than the teacher"
-    assert "[form] left arm 40 degrees lower than the teacher" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[form] left arm 40 degrees lower than the teacher" in out
+    # A hand-made analysis has no music: the summary says times are in seconds only, and why.
+    assert f"counts: none, times in seconds only ({report['counts']['reason']})" in out
+    assert report["beats_s"] == [] and report["moments"][0]["teacher_count"] is None
 
 
 def test_compare_with_all_zero_weights_exits_2_with_one_line(fake_analyze, tmp_path, capsys):

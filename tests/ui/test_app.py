@@ -326,3 +326,16 @@ def test_a_bad_upload_shows_its_error_next_to_the_clip(env):
     assert not at.exception
     assert sorted(p.name for p in folder.iterdir()) == [f"{hashlib.sha256(student_bytes).hexdigest()}.mp4"]
     assert "teacher" in " ".join(i.value for i in at.info)       # asks for the missing clip
+
+
+def test_moments_and_feedback_speak_in_the_sample_musics_counts(page, expected):
+    # The sample music is 120 BPM from 0 s: every moment has its teacher's count.
+    from engine.present.feedback import describe_counts, moment_label
+    card = score(expected)
+    assert expected.beats.reason is None and round(expected.beats.bpm) == 120
+    options = page.selectbox(key="moment").options
+    assert options[1:] == [moment_label(i, m) for i, m in enumerate(card.moments)]
+    assert card.moments and all("(student, 8-count " in o for o in options[1:])
+    text = all_text(page)
+    assert "teacher's dance counts (120 BPM" in text
+    assert f"({describe_counts(card.moments[0].counts)})" in text       # in the coaching paragraph

@@ -11,7 +11,7 @@ from engine.analysis.normalize import mirror_world
 from tests.conftest import REPO
 from tests.factories import cached_library, dance_clip
 
-PAGE = str(REPO / "pages" / "2_Library.py")
+PAGE = str(REPO / "app_pages" / "2_Library.py")
 
 
 @pytest.fixture

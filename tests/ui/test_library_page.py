@@ -1,4 +1,4 @@
-"""The Library page (pages/2_Library.py) under AppTest, on a small SQLite library: clips table,
+"""The Library page (app_pages/2_Library.py) under AppTest, on a small SQLite library: clips table,
 progress over three attempts, a stored report opened without recomputing, delete with confirmation,
 and a damaged database shown as a message."""
 
@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from tests.engine.library.conftest import make_report
 from ui.library_view import clips_frame, delete_consequences, label_edits
 
-PAGE = str(REPO / "pages" / "2_Library.py")
+PAGE = str(REPO / "app_pages" / "2_Library.py")
 T = "a" * 64
 ATTEMPTS = [("1" * 64, 52.0, {"left_elbow": 40.0, "neck": 70.0}),
             ("2" * 64, 78.0, {"left_elbow": 66.0, "neck": 74.0}),
@@ -64,6 +64,8 @@ def test_open_the_best_attempt_from_its_stored_report(library_url) -> None:
     assert any("Report of comparison #2: attempt2.mp4 (student)" in h.value for h in at.subheader)
     assert {m.label: m.value for m in at.metric}["Overall"] == "78 / 100"
     assert any("Drawn from the stored report" in i.value for i in at.info)
+    # The stored report has no beats: its timeline says times are in seconds only.
+    assert any("Times are in seconds only" in c.value for c in at.caption)
 
 
 def test_delete_asks_first_then_removes_the_clip_and_its_upload(library_url, tmp_path) -> None:

@@ -1,4 +1,4 @@
-"""The Live practice page (pages/1_Live_practice.py) under AppTest, and its helpers without Streamlit.
+"""The Live practice page (app_pages/1_Live_practice.py) under AppTest, and its helpers without Streamlit.
 
 AppTest cannot open a WebRTC stream (streamlit-webrtc needs a real server session), so
 `streamlit_webrtc.webrtc_streamer` is replaced by a stand-in that records its arguments and
@@ -48,7 +48,7 @@ from ui.live_view import (
 from ui.references import ATTEMPT_PREFIX, SAMPLE_KEY, Attempt, Reference, cached_references, stored_videos
 from ui.report_view import Clip
 
-PAGE = str(REPO / "pages" / "1_Live_practice.py")
+PAGE = str(REPO / "app_pages" / "1_Live_practice.py")
 #: First run: the sample clips may be made and the sample teacher extracted. Seconds.
 FIRST_RUN_TIMEOUT_S = 600
 FINGERPRINT = ExtractSettings().fingerprint(model_name(ExtractSettings().model_complexity))
@@ -221,7 +221,7 @@ def test_the_settings_sidebar_carries_over_between_the_pages(env, stream):
     at.run()
     at.slider(key="w_pose").set_value(80)
     at.slider(key="tol_knees").set_value(30).run()
-    at.switch_page("pages/1_Live_practice.py").run()
+    at.switch_page("app_pages/1_Live_practice.py").run()
     assert_no_problem(at)
     assert at.slider(key="w_pose").value == 80 and at.slider(key="tol_knees").value == 30
     assert at.selectbox(key="live_ref").value == SAMPLE_KEY

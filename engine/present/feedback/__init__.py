@@ -21,7 +21,9 @@ from engine.present.feedback.llm import (
 )
 from engine.present.feedback.rules import MIRROR_NOTE, ComparisonFacts, Feedback, rules_feedback
 from engine.present.feedback.wording import (
+    counts_note,
     describe_alignment,
+    describe_counts,
     describe_form,
     describe_moment,
     describe_timing,
@@ -33,6 +35,6 @@ from engine.present.feedback.wording import (
 __all__ = [
     "DEFAULT_MAX_RETRIES", "DEFAULT_MODEL", "DEFAULT_TIMEOUT_S", "ENV_BASE_URL", "ENV_KEY", "ENV_MODEL",
     "ENV_TIMEOUT", "MIRROR_NOTE", "SYSTEM_PROMPT", "ComparisonFacts", "Feedback", "LLMConfig", "build_prompt",
-    "describe_alignment", "describe_form", "describe_moment", "describe_timing", "format_time", "joint_words",
-    "llm_config_from_env", "llm_feedback", "moment_label", "rules_feedback",
+    "counts_note", "describe_alignment", "describe_counts", "describe_form", "describe_moment", "describe_timing",
+    "format_time", "joint_words", "llm_config_from_env", "llm_feedback", "moment_label", "rules_feedback",
 ]

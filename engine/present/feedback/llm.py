@@ -34,7 +34,12 @@ from engine.present.feedback.rules import (
     timing_tolerance,
     usable_moments,
 )
-from engine.present.feedback.wording import describe_moment, finite, format_time
+from engine.present.feedback.wording import (
+    describe_counts,
+    describe_moment,
+    finite,
+    format_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +65,8 @@ SYSTEM_PROMPT = (
     "software compared it with the teacher's video; you receive its measurements as JSON. "
     "Write one paragraph of 4 to 6 sentences addressed to the student: start with an honest "
     "overall verdict, name what went well, then the most important fixes in order, each with its "
-    "timestamp in the student's video exactly as given (m:ss.s). Keep timing (early or late "
+    "timestamp in the student's video exactly as given (m:ss.s) and, when a moment has a "
+    "teacher_count, those dance counts too (dancers think in counts). Keep timing (early or late "
     "against the music) separate from form (joint angles, shape). Use only the metrics given and "
     "do not invent numbers, body parts or moments; a metric that is missing was not measured. "
     "Left and right are the student's own. If the student danced mirrored, say briefly that this "
@@ -109,6 +115,8 @@ def _moment_facts(m: Moment) -> dict:
     out: dict[str, Any] = {"kind": m.kind, "student_time": f"{format_time(m.student_s[0])}-{format_time(m.student_s[1])}",
                            "teacher_time": f"{format_time(m.teacher_s[0])}-{format_time(m.teacher_s[1])}",
                            "detail": describe_moment(m)}
+    if m.counts is not None:
+        out["teacher_count"] = describe_counts(m.counts)
     if m.joint:
         out["joint"] = m.joint
     if finite(m.error_deg):
@@ -154,6 +162,9 @@ def _prompt_facts(card: Scorecard, facts: ComparisonFacts) -> dict:
         "active_s": {"teacher": [_num(t, 2) for t in facts.teacher_active_s],
                      "student": [_num(t, 2) for t in facts.student_active_s]},
         "compared_s": _num(facts.compared_s, 1),
+        "music": ({"bpm": _num(card.beats.bpm, 1), "counts": "teacher_count: 8-count and count of the teacher's music "
+                   "(two 4/4 bars per 8-count; pickup = before the first downbeat)"}
+                  if card.beats.has_counts else {"counts": None, "why_no_counts": card.beats.reason}),
         "not_in_view": list(card.not_in_view),
         "notes": [f"Scores are 0..100: {SCALE}; null = not measured.",
                   "pose: how each limb moves with the teacher's; not_in_view: joints a clip does not show, "

@@ -17,6 +17,8 @@ from engine.analysis.score import Moment, Scorecard
 from engine.present.feedback.wording import (
     COMPONENT_WORDS,
     and_join,
+    counts_note,
+    describe_counts,
     describe_moment,
     describe_timing,
     finite,
@@ -158,6 +160,13 @@ def moment_time(m: Moment) -> str:
     return format_time(m.student_s[0])
 
 
+def moment_when(m: Moment) -> str:
+    """The moment's start in the student's video and, when the music gives them, the teacher's
+    counts: "0:04.2 (8-count 2, count 3-4)" or "0:04.2"."""
+    counts = describe_counts(m.counts)
+    return moment_time(m) + (f" ({counts})" if counts else "")
+
+
 def usable_moments(card: Scorecard) -> list[Moment]:
     """The card's moments in order, minus any whose number is missing (its words would say "nan")."""
     def ok(m: Moment) -> bool:
@@ -200,7 +209,7 @@ def _strengths(card: Scorecard) -> str | None:
 
 
 def _fixes(moments: list[Moment]) -> str:
-    items = [f"at {moment_time(m)}, {describe_moment(m)}" for m in moments]
+    items = [f"at {moment_when(m)}, {describe_moment(m)}" for m in moments]
     lead = {1: "Fix this first", 2: "Fix these two first"}.get(len(items), "Fix these first")
     if len(items) > 1:
         items[-1] = "and " + items[-1]
@@ -236,7 +245,7 @@ def _timing_note(card: Scorecard, facts: ComparisonFacts, listed: list[Moment]) 
         body = f"you rushed ahead of the music, by about {abs(tendency[1]):.1f} s"
     extra = next((m for m in timing_moments if m not in listed), None)
     if extra is not None:
-        tail = f"; watch {moment_time(extra)}, where you were {describe_timing(extra.late_s)}"
+        tail = f"; watch {moment_when(extra)}, where you were {describe_timing(extra.late_s)}"
     elif timing_moments:
         tail = ", apart from the timing slip above"
     else:
@@ -264,9 +273,11 @@ def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
     Returns
     -------
     Feedback
-        source "rules": verdict, strengths, the top fixes with the student's timestamps (or a
-        polish point when there are none), a timing note, a note when many limb comparisons
-        were left out as tracker glitches (`EXCLUDED_NOTE_SHARE`), and a mirror note when mirrored.
+        source "rules": verdict, strengths, the top fixes with the student's timestamps and the
+        teacher's counts (or a polish point when there are none), a timing note, a note when many
+        limb comparisons were left out as tracker glitches (`EXCLUDED_NOTE_SHARE`), a mirror
+        note when mirrored, and a note that times are in seconds only when fixes are named but
+        the music gave no counts.
     """
     sentences = [_verdict(card)]
     strengths = _strengths(card)
@@ -282,4 +293,6 @@ def rules_feedback(card: Scorecard, facts: ComparisonFacts) -> Feedback:
         sentences.append(excluded)
     if facts.mirror:
         sentences.append(MIRROR_NOTE)
+    if top and not card.beats.has_counts:
+        sentences.append(counts_note(card.beats.reason))
     return Feedback(source="rules", text=" ".join(sentences))

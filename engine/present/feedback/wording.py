@@ -56,6 +56,31 @@ def format_time(t: float) -> str:
     return f"{minutes}:{rest // 10:02d}.{rest % 10}"
 
 
+def eight_words(eight: int) -> str:
+    """8-count number in words: 3 -> "8-count 3"; 0 (the beats before the first downbeat) -> "pickup"."""
+    return f"8-count {eight}" if eight > 0 else "pickup"
+
+
+def describe_counts(counts: tuple[tuple[int, int], tuple[int, int]] | None) -> str | None:
+    """A span in dance counts (`Moment.counts`), or None without counts.
+
+    Examples: ((3, 5), (3, 5)) -> "8-count 3, count 5"; ((3, 5), (3, 6)) -> "8-count 3, count 5-6";
+    ((3, 7), (4, 2)) -> "8-count 3, count 7 to 8-count 4, count 2"; ((0, 7), (1, 1)) -> "pickup,
+    count 7 to 8-count 1, count 1".
+    """
+    if counts is None:
+        return None
+    (e0, c0), (e1, c1) = counts
+    if e0 == e1:
+        return f"{eight_words(e0)}, count {c0}" + ("" if c1 == c0 else f"-{c1}")
+    return f"{eight_words(e0)}, count {c0} to {eight_words(e1)}, count {c1}"
+
+
+def counts_note(reason: str | None) -> str:
+    """Why times are given in seconds only (`BeatGrid.reason`), as one sentence."""
+    return f"Times are in seconds only, not dance counts: {reason or 'no beat was found'}."
+
+
 def joint_words(joint: str) -> str:
     """"left_knee" -> "left knee", "neck" -> "head"."""
     return JOINT_WORDS.get(joint, joint.replace("_", " "))
@@ -153,8 +178,11 @@ def describe_moment(m: Moment) -> str:
 
 
 def moment_label(i: int, m: Moment) -> str:
-    """One line naming moment number i (0-based) by its student time, kind and detail."""
-    return f"#{i + 1} at {format_time(m.student_s[0])} (student) — {m.kind}: {describe_moment(m)}"
+    """One line naming moment number i (0-based) by its student time, its teacher's counts
+    (when the music gives them), kind and detail."""
+    counts = describe_counts(m.counts)
+    on = f", {counts}" if counts else ""
+    return f"#{i + 1} at {format_time(m.student_s[0])} (student{on}) — {m.kind}: {describe_moment(m)}"
 
 
 def describe_alignment(a: Analysis) -> str:

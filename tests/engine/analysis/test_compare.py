@@ -70,6 +70,30 @@ def test_demo_arm_error_is_a_form_moment_on_the_left_arm(demo):
 
 
 @pytest.mark.slow
+def test_demo_moments_and_feedback_speak_in_the_musics_counts(demo):
+    # The demo's music: a beat every 60 / bpm s from 0 s, the first one a bar's first beat, so the
+    # true count of teacher time t is beat floor(t * bpm / 60): 8-count beat // 8 + 1, count beat % 8 + 1.
+    from engine.present.feedback import ComparisonFacts, rules_feedback
+    from engine.present.feedback.wording import describe_counts
+    from engine.present.report import build_report
+    _, truth, a, card = demo
+    beat_s = 60.0 / truth["bpm"]
+    assert a.beats.reason is None and abs(a.beats.bpm - truth["bpm"]) < 0.5
+    np.testing.assert_allclose(a.beats.beats_s, np.arange(a.beats.beats_s.size) * beat_s, atol=0.05)
+    assert card.moments and all(m.counts is not None for m in card.moments)
+    for m in card.moments:
+        for t, (eight, count) in zip(m.teacher_s, m.counts):
+            found = (eight - 1) * 8 + count - 1
+            assert abs(found - np.floor(t / beat_s + 1e-6)) <= 1, (t, m.counts)
+    report = build_report(a, card, rules_feedback(card, ComparisonFacts.from_analysis(a)))
+    assert check_report(report) == []
+    assert report["counts"]["reason"] is None and abs(report["counts"]["downbeat_s"]) < 0.05
+    assert [m["teacher_count"] for m in report["moments"]] == [describe_counts(m.counts) for m in card.moments]
+    first = card.moments[0]
+    assert f"({describe_counts(first.counts)})" in report["feedback"]["text"]
+
+
+@pytest.mark.slow
 def test_demo_freeze_is_found(demo):
     _, truth, _, card = demo
     window = tuple(truth["freeze"]["student_s"])
@@ -111,6 +135,7 @@ def test_demo_report_from_cli_meets_the_contract(demo, session_cache, tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "overall" in proc.stdout and "left arm" in proc.stdout
+    assert "counts: the teacher's music at 120 BPM" in proc.stdout and "(8-count " in proc.stdout
     report = json.loads(report_path.read_text())
     assert check_report(report) == []
     assert report["sync"]["method"] in ("audio", "motion")
@@ -325,6 +350,9 @@ def test_reference_without_its_video_is_compared_from_its_cached_poses(reference
     assert calls == [(tmp_path / "rec.mp4", "attempt.mp4")]
     assert a.teacher.source.file == "Salsa.mp4" and a.teacher.n_frames == 150 and a.student.n_frames == 140
     assert seen == [(0.45, "half"), (0.92, "aligning your attempt with the reference")]
+    # No video, no music: seconds only, and why.
+    assert not a.beats.has_counts and "no longer stored" in a.beats.reason
+    assert all(m.counts is None for m in score(a).moments)
 
 
 def test_reference_with_its_video_is_compared_from_both_videos(monkeypatch, tmp_path):
@@ -389,3 +417,15 @@ def test_the_same_choreography_by_two_dancers_scores_pose_75_or_more(session_cac
 def test_a_different_dance_scores_pose_50_or_less(session_cache):
     pose = _pose_component(session_cache, "solo/male_white_shirt_solo_11s.mp4", "solo/studio_bw_female_solo_10s.mp4")
     assert pose <= 50                                             # measured 2.4
+
+
+def test_unreadable_teacher_audio_only_costs_the_counts_when_sync_does_not_need_it(monkeypatch, tmp_path):
+    from engine.core.errors import VideoError
+
+    def broken(path, sr):
+        raise VideoError(f"{path}: audio is truncated")
+    monkeypatch.setattr(engine.analysis.compare, "audio", broken)
+    env, beats = engine.analysis.compare._sound(tmp_path / "t.mp4", envelope=False, beats=True)
+    assert env is None and not beats.has_counts and "audio cannot be read" in beats.reason
+    with pytest.raises(VideoError, match="truncated"):
+        engine.analysis.compare._sound(tmp_path / "t.mp4", envelope=True, beats=True)

@@ -235,3 +235,35 @@ def test_live_chart_x_range(history, duration_s, x_range):
     assert fig.layout.xaxis.range == pytest.approx(x_range)
     assert len(fig.data[0].x) == sum(1 for t, _ in history if t >= x_range[0] - 1e-9)
     assert fig.layout.xaxis.title.text == "reference time (s)" and fig.layout.yaxis.title.text == "score"
+
+
+# --- count gridlines --------------------------------------------------------------------------
+
+def test_timeline_draws_a_line_per_beat_and_labels_each_8_count():
+    from dataclasses import replace
+
+    from engine.analysis.beats import BeatGrid
+    # 90 pairs at 30 fps: teacher 0..2.97 s. Beats every 0.25 s, first downbeat at 0.25 s (beat 1).
+    beats = BeatGrid(beats_s=np.arange(16) * 0.25, downbeat=1, bpm=240.0)
+    card = replace(make_card(90, moments=[replace(moment("form", (0.5, 1.0), joint="left_elbow", error_deg=-30.0),
+                                                  counts=((1, 2), (1, 4)))]), beats=beats)
+    fig = charts.timeline_figure(card)
+    lines = [s for s in fig.layout.shapes if s.type == "line" and s.yref == "paper"]
+    assert [s.x0 for s in lines] == list(np.arange(12) * 0.25)             # beats within 0..2.97 s
+    solid = [s.x0 for s in lines if s.line.dash is None]
+    assert solid == [0.25, 2.25]                                            # count 1 of 8-counts 1 and 2
+    labels = [(a.x, a.text) for a in fig.layout.annotations if a.text.startswith("8-count")]
+    assert labels == [(0.25, "8-count 1"), (2.25, "8-count 2")]
+    span = next(t for t in fig.data if t.fill == "toself")
+    assert "(8-count 1, count 2-4)" in span.text
+    assert "240 BPM" in fig.layout.xaxis.title.text
+
+
+def test_timeline_without_counts_says_why_and_draws_no_beat_lines():
+    from dataclasses import replace
+
+    from engine.analysis.beats import no_beats
+    card = replace(make_card(90, late_s=np.zeros(90)), beats=no_beats("the teacher's clip has no audio"))
+    fig = charts.timeline_figure(card)
+    assert not [s for s in fig.layout.shapes if s.yref == "paper"]
+    assert "no dance counts: the teacher's clip has no audio" in fig.layout.xaxis2.title.text

@@ -106,3 +106,25 @@ def test_reports_from_before_limb_moments_still_read() -> None:
     card = scorecard_from_report(report)
     assert [describe_moment(m) for m in card.moments] == ["right knee 22 degrees straighter than the teacher"]
     assert card.excluded == {}
+
+
+def test_stored_reports_keep_their_counts() -> None:
+    import numpy as np
+
+    from engine.analysis.beats import BeatGrid
+    from engine.analysis.score import Moment
+    from engine.present.report import counts_json, moment_json
+
+    grid = BeatGrid(beats_s=np.arange(1, 41) * 0.5, downbeat=3, bpm=120.0)     # 8-count 1 starts at 2.0 s
+    m = Moment(teacher_s=(6.1, 6.6), student_s=(5.0, 5.5), kind="timing", joint=None, error_deg=None, late_s=0.3,
+               severity=1.0, counts=grid.span_counts(6.1, 6.6))
+    assert m.counts == ((2, 1), (2, 2))                                          # beats at 6.0 and 6.5
+    report = make_report()
+    report.update(beats_s=[float(b) for b in grid.beats_s], counts=counts_json(grid), moments=[moment_json(m)])
+    assert report["moments"][0]["teacher_count"] == "8-count 2, count 1-2"
+    card = scorecard_from_report(report)
+    assert card.beats.downbeat == 3 and card.beats.bpm == 120.0 and card.moments[0].counts == ((2, 1), (2, 2))
+    # A report made before counts (no beats_s) reads with seconds only, and says so.
+    del report["beats_s"], report["counts"]
+    old = scorecard_from_report(report)
+    assert old.moments[0].counts is None and "before dance counts" in old.beats.reason

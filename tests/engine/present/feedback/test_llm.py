@@ -235,3 +235,20 @@ def test_llm_config_validation_hides_key():
     assert KEY not in str(info.value)
     with pytest.raises(SettingsError, match="OPENAI_API_KEY"):
         LLMConfig(api_key="")
+
+
+def test_build_prompt_gives_each_moment_its_teacher_count_and_the_tempo():
+    from dataclasses import replace
+
+    from engine.analysis.beats import BeatGrid, no_beats
+    card = feedback_card()
+    counted = replace(card, moments=[replace(m, counts=((1, 2 + i), (1, 3 + i))) for i, m in enumerate(card.moments)],
+                      beats=BeatGrid(beats_s=np.arange(40) * 0.6, bpm=100.0))
+    payload = _user_payload(build_prompt(counted, make_facts()))
+    assert [m["teacher_count"] for m in payload["moments"]][:2] == ["8-count 1, count 2-3", "8-count 1, count 3-4"]
+    assert payload["music"]["bpm"] == 100.0 and "8-count" in payload["music"]["counts"]
+    assert "teacher_count" in build_prompt(counted, make_facts())[0]["content"]
+    plain = _user_payload(build_prompt(replace(card, beats=no_beats("the teacher's music has no steady beat")),
+                                       make_facts()))
+    assert all("teacher_count" not in m for m in plain["moments"])
+    assert plain["music"] == {"counts": None, "why_no_counts": "the teacher's music has no steady beat"}

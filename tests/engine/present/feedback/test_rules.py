@@ -168,3 +168,27 @@ def test_rules_skip_moments_whose_number_is_missing():
     text = rules_feedback(feedback_card(moments=moments), make_facts()).text
     assert "Fix this first: at 0:12.5, right knee 22 degrees straighter than the teacher." in text
     assert "0:02.0" not in text and "0:03.0" not in text
+
+
+# --- dance counts ---------------------------------------------------------------------------
+
+def test_fixes_name_the_teachers_counts_next_to_the_students_time():
+    from engine.analysis.beats import BeatGrid
+    ms = [replace(form_moment("left_elbow", -30.0, 4.2, 3.0), counts=((2, 3), (2, 4))),
+          replace(timing_moment(0.5, 8.0, 2.0), counts=((3, 1), (3, 2)))]
+    card = replace(feedback_card(moments=ms), beats=BeatGrid(beats_s=np.arange(40) * 0.5, bpm=120.0))
+    text = rules_feedback(card, make_facts()).text
+    assert "at 0:04.2 (8-count 2, count 3-4), left elbow 30 degrees" in text
+    assert "at 0:08.0 (8-count 3, count 1-2), late by 0.5 s" in text
+    assert "seconds only" not in text
+
+
+def test_without_counts_the_feedback_says_times_are_in_seconds_and_why():
+    from engine.analysis.beats import no_beats
+    card = replace(feedback_card(), beats=no_beats("the teacher's clip has no audio"))
+    text = rules_feedback(card, make_facts()).text
+    assert text.endswith("Times are in seconds only, not dance counts: the teacher's clip has no audio.")
+    assert "8-count" not in text
+    # Nothing to place in time: no note.
+    quiet = replace(card, moments=[])
+    assert "seconds only" not in rules_feedback(quiet, make_facts()).text

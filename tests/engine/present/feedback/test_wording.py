@@ -137,3 +137,21 @@ def _analysis(method="audio", offset_s=0.81, confidence=0.9, timing_reference=Tr
 ])
 def test_describe_alignment(a, words):
     assert describe_alignment(a) == words
+
+
+@pytest.mark.parametrize("counts, words", [
+    (((3, 5), (3, 5)), "8-count 3, count 5"),
+    (((3, 5), (3, 6)), "8-count 3, count 5-6"),
+    (((3, 7), (4, 2)), "8-count 3, count 7 to 8-count 4, count 2"),
+    (((0, 7), (1, 1)), "pickup, count 7 to 8-count 1, count 1"),
+    (None, None),
+])
+def test_describe_counts(counts, words):
+    from engine.present.feedback.wording import describe_counts
+    assert describe_counts(counts) == words
+
+
+def test_moment_label_adds_the_teachers_counts_when_the_music_has_them():
+    m = Moment(**SPAN, kind="timing", joint=None, error_deg=None, late_s=0.3, counts=((2, 3), (2, 4)))
+    assert moment_label(1, m) == ("#2 at 0:03.1 (student, 8-count 2, count 3-4) — timing: late by 0.3 s "
+                                  "(at worst) against the music")
