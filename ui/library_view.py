@@ -23,7 +23,17 @@ from engine.core.errors import EngineError, LibraryError
 from engine.core.performance import Performance
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import store
-from engine.library import LABELS, ClipInfo, ClipRow, ComparisonRow, Library, default_url, settings_fingerprint
+from engine.library import (
+    LABELS,
+    LOCAL_ADMIN,
+    ClipInfo,
+    ClipRow,
+    ComparisonRow,
+    Library,
+    User,
+    default_url,
+    settings_fingerprint,
+)
 from engine.present.charts import joint_bars_figure, timeline_figure
 from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.history import joints_in_words, progress_figure, progress_summary, scorecard_from_report
@@ -53,7 +63,7 @@ def _library_at(url: str, cache_dir: str) -> Library:
     """One Library (thread-safe engine and pool) per database URL, shared by every session; on
     first use in a server process it learns the clips already in the pose cache folder (a cache
     older than the library, or a database deleted by hand)."""
-    lib = Library(url)
+    lib = Library(url, user=LOCAL_ADMIN)
     if Path(cache_dir).is_dir():
         lib.import_cache(store.list_entries(cache_dir))
     return lib
