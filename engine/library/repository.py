@@ -259,7 +259,8 @@ class Library:
             return int(row.scalar_one())
 
     def _sees_sha(self, conn, sha256: str) -> bool:
-        return conn.execute(select(clips.c.id).where(clips.c.sha256 == sha256, self._clip_visible())).first() is not None
+        stmt = select(clips.c.id).where(clips.c.sha256 == sha256, self._clip_visible())
+        return conn.execute(stmt).first() is not None
 
     def _holders(self, conn, clip_id: int) -> list[str]:
         return list(conn.execute(select(clip_owners.c.owner).where(clip_owners.c.clip_id == clip_id)).scalars())
