@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from engine.core.errors import LibraryError
-from engine.library import LOCAL_ADMIN, SCHEMA_VERSION, ClipInfo, Library, default_url, open_library
+from engine.library import LOCAL_ADMIN, SCHEMA_VERSION, ClipInfo, Library, User, default_url, open_library
 from tests.engine.library.conftest import make_report
 
 A = "a" * 64
@@ -85,6 +85,11 @@ def test_a_v1_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
         assert [h.overall for h in lib.history("Salsa", "Ana")] == [64.0]
         lib.set_labels(A, tags="upgraded")         # the v2 columns work
         assert lib.find_clip(A).tags == "upgraded"
+        # v3: rows from before sign-in are the administrator's alone; the new tables work.
+        assert [c.owner for c in lib.list_comparisons()] == [None]
+        ana = lib.as_user(User("ana@studio.example", "student"))
+        assert ana.counts() == (0, 0)
+        assert [s.routine for s in lib.as_user(User("t@studio.example", "teacher")).share_routine("Salsa")] == ["Salsa"]
     with Library(db_url, user=LOCAL_ADMIN) as lib:                   # reopened: nothing left to upgrade
         assert lib.found_version == SCHEMA_VERSION
         with create_engine(db_url).connect() as conn:
