@@ -101,6 +101,7 @@ def peak_rss_mb(pid: int) -> float:
 
 async def one_session(browser, url: str, teacher: Path, student: Path, ready: list, start: asyncio.Event) -> dict:
     context = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    context.set_default_timeout(600_000)     # a loaded 2-core machine: slow, which is what is measured
     page = await context.new_page()
     frames: list[float] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: frames.append(time.monotonic())))
@@ -113,6 +114,7 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
     zones = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     dropped = time.monotonic()
     await zones.nth(0).set_input_files(str(teacher))
+    await page.get_by_text(teacher.name).first.wait_for()          # the teacher's chip
     await zones.nth(1).set_input_files(str(student))
     heading = page.get_by_role("heading", name=f"Result: {teacher.name} (teacher) vs {student.name} (student)")
     error = None
@@ -150,17 +152,18 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
-def bench_sessions(ns: list[int], seconds: float | None) -> None:
+def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -> None:
     from tests.e2e.conftest import free_port
 
-    work = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
+    work = workdir or Path(tempfile.mkdtemp(prefix="bench-sessions-"))
+    work.mkdir(parents=True, exist_ok=True)
     teacher, students = student_clips(work / "clips", sum(ns), seconds)
     print(f"clips: the sample teacher + {sum(ns)} different sample students (seeds)"
           + (f", cut to {seconds:g} s" if seconds else " (12 s)"))
     print("| sessions | median s to result | p95 s | longest page silence s | errors | server peak RSS MiB |")
     print("|---|---|---|---|---|---|")
     base = None
-    cache = work / "cache"   # shared by the rounds: the samples and the teacher are extracted once
+    cache = work / f"cache-{time.time_ns()}"   # the rounds share it: samples and teacher extracted once
     for i, n in enumerate(ns):
         port = free_port()
         proc = start_server(cache, port)       # a fresh server per round (its own peak memory)
@@ -276,12 +279,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="cut the sample clips to this many seconds")
     ap.add_argument("--fairness", action="store_true", help="also time a short clip behind a long one")
     ap.add_argument("--no-sessions", action="store_true", help="skip the browser sessions")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the rendered clips here (reused next time)")
     args = ap.parse_args()
     os.environ.setdefault("DANCE_POSE_WORKERS", "2")
     for line in machine_lines(("streamlit", "playwright", "mediapipe")):
         print(line)
     if not args.no_sessions:
-        bench_sessions([int(n) for n in args.sessions.split(",")], args.seconds)
+        bench_sessions([int(n) for n in args.sessions.split(",")], args.seconds, args.workdir)
     if args.fairness:
         bench_fairness()
 
