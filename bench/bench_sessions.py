@@ -127,9 +127,10 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
     if alerts and error is None:
         error = alerts[0][:200]
     waited = [t for t in frames if dropped <= t <= done]
-    gaps = [b - a for a, b in zip([dropped, *waited], [*waited, done])]
+    gaps = [(b - a, a - dropped) for a, b in zip([dropped, *waited], [*waited, done])]
+    longest, at = max(gaps)
     await context.close()
-    return {"result_s": done - dropped, "longest_silence_s": max(gaps), "error": error}
+    return {"result_s": done - dropped, "longest_silence_s": longest, "silence_at_s": at, "error": error}
 
 
 async def sessions_round(url: str, teacher: Path, students: list[Path]) -> list[dict]:
@@ -181,6 +182,9 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
         errors = [r["error"] for r in results if r["error"]]
         print(f"| {n} | {med:.1f} (x{med / base:.2f}) | {p95(times):.1f} | "
               f"{max(r['longest_silence_s'] for r in results):.2f} | {len(errors)} | {rss:.0f} |")
+        worst = max(results, key=lambda r: r["longest_silence_s"])
+        print(f"  (the longest silence began {worst['silence_at_s']:.1f} s after that session's drop, of its "
+              f"{worst['result_s']:.1f} s to the result)")
         for e in errors:
             print(f"  error: {e}")
 
