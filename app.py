@@ -108,7 +108,7 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             continue
         # extractor= looked up now, so tests can count the real extraction calls.
         job = submit_job(key, store.load_or_extract, clip.path, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
-                          display_name=clip.name, extractor=extract_module.extract)
+                         display_name=clip.name, extractor=extract_module.extract)
         running.append((role, job, slots[role].progress(0.0, text=f"{clip.name}: starting")))
     wait([(job, bar) for _, job, bar in running])
     for role, job, bar in running:
@@ -139,7 +139,7 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: S
         return None
     t, s = clips["teacher"], clips["student"]
     job = submit_job(akey, analyze, t.path, s.path, settings=align, cache_dir=DIRS.cache,
-                               teacher_name=t.name, student_name=s.name)
+                     teacher_name=t.name, student_name=s.name)
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
         ss["analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks

@@ -205,7 +205,7 @@ def extract(ref: Reference, slot) -> bool:
         slot.error(ss["failed"][key], icon=":material/error:")
         return False
     job = submit_job(key, store.load_or_extract, ref.video, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
-                               display_name=ref.name, extractor=extract_module.extract)
+                     display_name=ref.name, extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))
     if perf is not None:
@@ -353,9 +353,9 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
             st.error(ss["failed"][akey], icon=":material/error:")
             return
         job = submit_job(akey, analyze_against_reference, ref.video, attempt.clip.path,
-                                   teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
-                                   student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
-                                   extract_settings=EXTRACT_SETTINGS)
+                         teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
+                         student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
+                         extract_settings=EXTRACT_SETTINGS)
         a = run_job(job, None, "Comparing your attempt with the reference…", "comparing your attempt",
                     stored_names(clips))
         if a is None:

@@ -223,7 +223,7 @@ def get_render(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tuple
             return None
         renders_dir.mkdir(parents=True, exist_ok=True)
         job = submit_job(rkey, render_side_by_side, a, card, clips["teacher"].path,
-                                   clips["student"].path, out)
+                         clips["student"].path, out)
         result = run_job(job, slot, "Drawing the side-by-side video…", "drawing the side-by-side video",
                          stored_names(clips))
         if result is None:
