@@ -45,6 +45,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RESULT_TIMEOUT_S = 1800
+#: --settle: drop the clips only once the first visit's side-by-side video is drawn too.
+SETTLE = False
 
 
 # --- 1. concurrent sessions -----------------------------------------------------------------
@@ -109,6 +111,8 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
     await page.get_by_role("heading", name="Dance compare").wait_for(timeout=300_000)
     # The first visit draws the samples' comparison; wait until that run is over.
     await page.get_by_role("heading", name="Result:").first.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
+    if SETTLE:   # also wait for the samples' side-by-side video (its render job) to be drawn
+        await page.locator("video").first.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
     ready.append(page)
     await start.wait()
     zones = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
@@ -283,9 +287,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="cut the sample clips to this many seconds")
     ap.add_argument("--fairness", action="store_true", help="also time a short clip behind a long one")
     ap.add_argument("--no-sessions", action="store_true", help="skip the browser sessions")
+    ap.add_argument("--settle", action="store_true", help="drop only after the samples' video is drawn")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the rendered clips here (reused next time)")
     args = ap.parse_args()
     os.environ.setdefault("DANCE_POSE_WORKERS", "2")
+    global SETTLE
+    SETTLE = args.settle
     for line in machine_lines(("streamlit", "playwright", "mediapipe")):
         print(line)
     if not args.no_sessions:
