@@ -32,9 +32,9 @@ from engine.analysis.score import score
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
-from ui.job_view import collect, run_job, run_page, shared_jobs, wait
+from ui.job_view import collect, run_job, run_page, shared_jobs, submit_job, wait
 from ui.jobs import extraction_function
-from ui.library_view import record_clip, record_comparison
+from ui.library_view import record_clip, record_comparison, upload_refusal
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
 from ui.report_view import ROLES, Clip, init_report_state, show_report, stored_names
@@ -86,6 +86,8 @@ def uploaded_clips() -> dict[str, Clip]:
         prev = ss["uploads"].get(role)
         if prev is not None and prev[0] == f.file_id and prev[1].path.is_file():
             kept[role] = prev
+        elif (refused := upload_refusal(DIRS.cache, f.size)) is not None:
+            st.error(f"{f.name}: {refused}", icon=":material/block:")
         else:
             kept[role] = (f.file_id, store_upload(f.getbuffer(), f.name, folder))
     ss["uploads"] = kept
@@ -109,9 +111,8 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             ok = False
             continue
         # extractor= looked up now, so tests can count the real extraction calls.
-        job = jobs.submit(key, extraction_function(store.load_or_extract), clip.path, cache_dir=DIRS.cache,
-                          settings=EXTRACT_SETTINGS,
-                          display_name=clip.name, extractor=extract_module.extract)
+        job = submit_job(key, extraction_function(store.load_or_extract), clip.path, cache_dir=DIRS.cache,
+                         settings=EXTRACT_SETTINGS, display_name=clip.name, extractor=extract_module.extract)
         running.append((role, job, slots[role].progress(0.0, text=f"{clip.name}: starting")))
     wait([(job, bar) for _, job, bar in running])
     for role, job, bar in running:
@@ -141,8 +142,8 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: S
         slot.error(ss["failed"][akey], icon=":material/error:")
         return None
     t, s = clips["teacher"], clips["student"]
-    job = shared_jobs().submit(akey, analyze, t.path, s.path, settings=align, cache_dir=DIRS.cache,
-                               teacher_name=t.name, student_name=s.name)
+    job = submit_job(akey, analyze, t.path, s.path, settings=align, cache_dir=DIRS.cache,
+                     teacher_name=t.name, student_name=s.name)
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
         ss["analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks

@@ -39,9 +39,9 @@ from engine.io import extract as extract_module
 from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession, Section
 from engine.present.charts import live_score_figure
-from ui.job_view import run_job, run_page, shared_jobs
+from ui.job_view import run_job, run_page, submit_job
 from ui.jobs import extraction_function
-from ui.library_view import library_references, record_clip, record_comparison
+from ui.library_view import library_references, record_clip, record_comparison, upload_refusal
 from ui.live_view import (
     IceConfigError,
     SessionSlot,
@@ -58,7 +58,6 @@ from ui.references import (
     Reference,
     clip_at,
     sample_clips,
-    stored_videos,
     video_duration,
 )
 from ui.report_view import init_report_state, show_report, stat_key, stored_names
@@ -131,7 +130,7 @@ def choose_reference(locked: bool) -> Reference | None:
     ss = st.session_state
     slot = st.container()
     samples = sample_clips(DIRS.samples, slot)
-    videos = stored_videos([DIRS.uploads])
+    videos: dict[str, Path] = {}   # uploads are reached through the library (by hash, for this user)
     refs: dict[str, Reference] = {}
     if samples is not None:
         videos.update({c.sha256: c.path for c in samples.values()})
@@ -172,6 +171,9 @@ def uploaded_reference(locked: bool) -> Reference | None:
     prev: tuple[str, StoredClip] | None = ss["live_upload_saved"]
     if prev is not None and prev[0] == f.file_id and prev[1].path.is_file():
         stored = prev[1]
+    elif (refused := upload_refusal(DIRS.cache, f.size)) is not None:
+        st.error(f"{f.name}: {refused}", icon=":material/block:")
+        return None
     else:
         stored = store_upload(f.getbuffer(), f.name, folder)
         ss["live_upload_saved"] = (f.file_id, stored)
@@ -205,9 +207,8 @@ def extract(ref: Reference, slot) -> bool:
     if key in ss["failed"]:
         slot.error(ss["failed"][key], icon=":material/error:")
         return False
-    job = shared_jobs().submit(key, extraction_function(store.load_or_extract), ref.video, cache_dir=DIRS.cache,
-                               settings=EXTRACT_SETTINGS,
-                               display_name=ref.name, extractor=extract_module.extract)
+    job = submit_job(key, extraction_function(store.load_or_extract), ref.video, cache_dir=DIRS.cache,
+                     settings=EXTRACT_SETTINGS, display_name=ref.name, extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))
     if perf is not None:
@@ -364,10 +365,10 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         if akey in ss["failed"]:
             st.error(ss["failed"][akey], icon=":material/error:")
             return
-        job = shared_jobs().submit(akey, analyze_against_reference, ref.video, attempt.clip.path,
-                                   teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
-                                   student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
-                                   extract_settings=EXTRACT_SETTINGS)
+        job = submit_job(akey, analyze_against_reference, ref.video, attempt.clip.path,
+                         teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
+                         student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
+                         extract_settings=EXTRACT_SETTINGS)
         a = run_job(job, None, "Comparing your attempt with the reference…", "comparing your attempt",
                     stored_names(clips))
         if a is None:

@@ -2,7 +2,9 @@
 
 A thin page over `engine.library` (the database: ``DANCE_DB_URL``, default ``<cache>/library.db``)
 and `ui.library_view`. Nothing here recomputes an analysis: past reports are drawn from their
-stored JSON.
+stored JSON. Everything shown is what the library gives this page's user (`ui.auth`): signed in,
+a student's own clips and attempts plus the routines shared with them; a teacher's clips, shares
+and their students' attempts. ``?report=ID`` in the address opens a report (one the user may see).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import streamlit as st
 
 from engine.core.errors import EngineError, LibraryError
 from engine.io import store
-from engine.library import ClipFilter, Library, describe_url
+from engine.library import EVERYONE, ClipFilter, Library, describe_url
+from ui.auth import current_user
 from ui.find_view import show_find_panel
 from ui.job_view import run_page
 from ui.library_view import (
@@ -22,11 +25,11 @@ from ui.library_view import (
     clips_frame,
     comparisons_frame,
     delete_consequences,
-    get_library,
     run_delete,
     save_label_edits,
     show_progress,
     show_stored_report,
+    user_library,
 )
 from ui.locations import EXTRACT_SETTINGS, folders
 from ui.style_view import show_style_panel
@@ -74,13 +77,13 @@ def show_clips(lib: Library, values: dict[str, list[str]]) -> list:
         on_change=save_label_edits, args=(lib, "lib_clips_editor", "lib_shown_shas"))
     missing = [r for r in rows if r.files_status() == "video only"]
     c1, c2 = st.columns(2)
-    if c1.button("Rescan the cache folder", key="lib_rescan",
+    if lib.user.is_admin and c1.button("Rescan the cache folder", key="lib_rescan",
                  help="Adds clips whose pose files are in the cache folder but not in the library (after the "
                       "database was deleted by hand)."):
         n = lib.import_cache(store.list_entries(DIRS.cache) if DIRS.cache.is_dir() else [])
         ss["lib_notice"] = ("success", f"{n} clip(s) added from the cache folder.")
         st.rerun()
-    if missing and c2.button(f"Re-extract missing poses ({len(missing)})", key="lib_reextract",
+    if missing and lib.user.is_admin and c2.button(f"Re-extract missing poses ({len(missing)})", key="lib_reextract",
                              help="Clips whose pose cache file was deleted but whose video is still stored."):
         reextract(lib, missing)
     return rows
@@ -104,6 +107,11 @@ def reextract(lib: Library, rows) -> None:
 
 def show_progress_section(lib: Library, values: dict[str, list[str]]) -> None:
     ss = st.session_state
+    # Besides the labels of the clips this user sees, those of the attempts they see (a teacher's
+    # students' clips are not theirs, but their attempts at a shared routine are).
+    attempts = lib.list_comparisons(scores=False)
+    values = {k: sorted({*values[k], *(getattr(r, k) for r in attempts if getattr(r, k))})
+              for k in ("routine", "dancer")}
     if not values["routine"] or not values["dancer"]:
         st.info("Give the student clips a routine and a dancer in the table above to follow a dancer's progress.",
                 icon=":material/info:")
@@ -132,6 +140,55 @@ def show_comparisons(lib: Library) -> None:
     picked = event.selection.rows if event is not None else []
     if picked:
         ss["lib_open"] = int(frame["id"].iloc[picked[0]])
+        st.query_params["report"] = str(ss["lib_open"])    # the address opens this report again
+
+
+def open_from_address() -> None:
+    """``?report=ID`` opens that report (when the library lets this user see it)."""
+    ss = st.session_state
+    asked = st.query_params.get("report")
+    if asked is not None and asked != ss.get("lib_address_seen"):
+        ss["lib_address_seen"] = asked
+        ss["lib_open"] = asked
+
+
+def show_shares(lib: Library, values: dict[str, list[str]]) -> None:
+    """A teacher shares routines (their clips with that routine label); a student sees what reaches them."""
+    shares = lib.list_shares()
+    if not (lib.user.is_teacher or lib.user.is_admin):
+        mine = [s for s in shares if s.owner != lib.user.id]
+        if mine:
+            st.caption("Shared with you: " + " · ".join(f"**{s.routine}** by {s.owner}" for s in mine))
+        return
+    st.subheader("Share a routine")
+    if not values["routine"]:
+        st.caption("Give your teacher clips a routine label in the table above; then share the routine here.")
+    else:
+        c1, c2, c3 = st.columns([2, 2, 3])
+        routine = c1.selectbox("Routine", values["routine"], key="lib_share_routine")
+        whom = c2.radio("With", ["Everyone", "Named students"], key="lib_share_whom", horizontal=True)
+        names = c3.text_input("Students' e-mail addresses (comma-separated)", key="lib_share_names",
+                              disabled=whom == "Everyone")
+        if st.button("Share", key="lib_share_go"):
+            audience = EVERYONE if whom == "Everyone" else [n.strip().lower() for n in names.split(",")]
+            try:
+                lib.share_routine(routine, audience)
+                st.session_state["lib_notice"] = ("success", f"{routine} is shared.")
+            except LibraryError as exc:
+                st.session_state["lib_notice"] = ("error", str(exc))
+            st.rerun()
+    own = [s for s in shares if s.owner == lib.user.id or lib.user.is_admin]
+    if own:
+        st.caption("Shared: " + " · ".join(
+            f"**{s.routine}** with {'everyone' if s.audience == EVERYONE else s.audience}" for s in own))
+        c1, c2 = st.columns([3, 1])
+        by_id = {s.id: s for s in own}
+        pick = c1.selectbox("Withdraw a share", list(by_id), key="lib_unshare_pick",
+                            format_func=lambda i: f"{by_id[i].routine} with "
+                            f"{'everyone' if by_id[i].audience == EVERYONE else by_id[i].audience}")
+        if c2.button("Withdraw", key="lib_unshare_go"):
+            lib.unshare(pick)
+            st.rerun()
 
 
 def show_open_report(lib: Library) -> None:
@@ -179,15 +236,19 @@ def show_delete(lib: Library, rows: list) -> None:
 
 def main() -> None:
     init_state()
+    open_from_address()
     st.title("Library")
     try:
-        lib = get_library(DIRS.cache)
+        lib = user_library(DIRS.cache)
     except LibraryError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    st.markdown("Every clip analysed and every comparison made here, on the Live practice page or on the command "
-                "line, with the dancer's progress over attempts.")
-    st.caption(f"Database: {describe_url(lib.url)}")
+    if current_user().is_admin:
+        st.markdown("Every clip analysed and every comparison made here, on the Live practice page or on the command "
+                    "line, with the dancer's progress over attempts.")
+        st.caption(f"Database: {describe_url(lib.url)}")
+    else:
+        st.markdown("Your clips and attempts, the routines shared with you, and your progress over attempts.")
     notice = st.session_state["lib_notice"]
     if notice is not None:
         (st.success if notice[0] == "success" else st.error)(notice[1])
@@ -195,6 +256,8 @@ def main() -> None:
     values = lib.label_values()
     st.subheader("Clips")
     rows = show_clips(lib, values)
+    show_shares(lib, values)
+    # Both panels search only the clips this user may see (the user's library).
     st.subheader("Which routine is this?")
     studio_clips = lib.list_clips()
     show_find_panel(studio_clips)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import insert  # noqa: E402
 
 from engine.core.settings import COMPONENTS  # noqa: E402
-from engine.library import ClipFilter, Library  # noqa: E402
+from engine.library import LOCAL_ADMIN, ClipFilter, Library  # noqa: E402
 from engine.library._connect import write_transaction  # noqa: E402
 from engine.library._schema import clips, comparisons  # noqa: E402
 
@@ -120,7 +120,7 @@ def main() -> int:
     args = ap.parse_args()
     folder = Path(args.db_dir or tempfile.mkdtemp(prefix="bench-library-"))
     url = args.url or f"sqlite:///{folder / 'library.db'}"
-    lib = Library(url)
+    lib = Library(url, user=LOCAL_ADMIN)
     if lib.counts() != (0, 0):
         print(f"error: {url} is not empty", file=sys.stderr)
         return 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import streamlit as st
 
@@ -24,11 +26,26 @@ def shared_jobs() -> Jobs:
     return Jobs(max_workers=4)
 
 
+def submit_job(key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+    """`shared_jobs().submit` for this page's user: signed in, the jobs are the user's and at most
+    ``[studio] max_jobs`` at once (`ui.jobs.JobLimitError` past it); local, each browser session
+    is its own owner (sessions take turns), with no limit."""
+    from ui.auth import current_user, signin_configured, studio_settings
+
+    if signin_configured():
+        owner, limit = current_user().id, studio_settings().max_jobs
+    else:
+        owner, limit = ("session", st.session_state.setdefault("sid", uuid.uuid4().hex)), None
+    return shared_jobs().submit(key, fn, *args, owner=owner, limit=limit, **kwargs)
+
+
 def wait(items: list[tuple[Job, st.delta_generator.DeltaGenerator]]) -> None:
-    """Redraw each job's progress bar until all are done (a widget change stops this run only)."""
+    """Redraw each job's progress bar (or its place in the queue) until all are done (a widget
+    change stops this run only)."""
+    jobs = shared_jobs()
     while True:
         for job, bar in items:
-            bar.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
+            bar.progress(min(max(job.fraction, 0.0), 1.0), text=jobs.status_text(job))
         if all(job.done for job, _ in items):
             return
         time.sleep(POLL_S)
@@ -73,16 +90,19 @@ def run_job(job: Job, where, text: str, what: str, names: dict[str, str] | None 
 
 
 def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
-    """Configure the page and run `main`; an error it did not catch becomes a message, never a traceback."""
+    """Configure the page, let in only a signed-in user when sign-in is configured (`ui.auth.gate`),
+    and run `main`; an error it did not catch becomes a message, never a traceback."""
+    from ui.auth import gate
     from ui.compat import fix_media_gzip
 
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
     st.set_page_config(page_title=title, page_icon="💃", layout="wide")
     try:
+        gate()
         main()
     except EngineError as exc:  # one a section did not catch: still a message
         st.error(str(exc), icon=":material/error:")
-    except Exception as exc:  # noqa: BLE001 (the page must never show a traceback)
+    except Exception as exc:
         logger.exception("%s page failed", name)
         st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; reload the "
                  "page to try again.", icon=":material/error:")

@@ -3,20 +3,42 @@
 Why: a Streamlit script run is stopped whenever the user touches a widget. Work done inside it
 (40 s of pose extraction) would be thrown away and started again; a job here keeps running, and
 the next run (of this or another session) finds it by its key and shows its progress. Two
-sessions asking for the same clip share one job. Pure threading, no Streamlit.
+sessions asking for the same clip share one job.
+
+Fair and bounded: each job belongs to an owner (a user, or a session); owners take turns for the
+workers (`engine.core.fair.FairExecutor`: round-robin, a newcomer first), so one user's long
+queue never holds up another's short job, and `submit(..., limit=N)` refuses an owner's job past
+N queued or running ones (`JobLimitError`, a message for the page). `status_text` says where a
+queued job stands ("queued: 2 jobs ahead, about 40 s"). Pure threading, no Streamlit.
+
+The one entry point is `Jobs.submit`; another backend (a Dask cluster) can stand behind it as
+long as it returns a `Job` whose `future` is a ``concurrent.futures.Future``.
 """
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.errors import EngineError
+from engine.core.fair import FairExecutor
+
 #: Finished jobs nobody collected are forgotten after this long, seconds.
 KEEP_FINISHED_S = 600.0
+#: How many recent job durations the waiting-time estimate averages.
+RECENT_JOBS = 20
+#: The owner of jobs submitted without one (the local, single-user app).
+NOBODY = "local"
+
+
+class JobLimitError(EngineError):
+    """An owner asked for more jobs at once than they may have."""
 
 
 @dataclass(eq=False)
@@ -25,10 +47,13 @@ class Job:
 
     key: Hashable
     future: Future = field(repr=False)
+    owner: Hashable = NOBODY
     fraction: float = 0.0
     message: str = "waiting to start"
-    started: float = field(default_factory=time.monotonic)
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
     finished: float | None = None
+    runner: Future | None = field(default=None, repr=False)   # the pool's task that runs it
 
     def report(self, fraction: float, message: str) -> None:
         """A progress(fraction, message) callback for the engine."""
@@ -37,6 +62,10 @@ class Job:
     @property
     def done(self) -> bool:
         return self.future.done()
+
+    @property
+    def queued(self) -> bool:
+        return self.started is None and not self.done
 
     def result(self) -> Any:
         """The job's return value; re-raises its exception."""
@@ -47,36 +76,52 @@ class Job:
 
 
 class Jobs:
-    """A thread pool whose jobs are found again by key.
+    """Workers whose jobs are found again by key, served fairly across owners.
 
     Parameters
     ----------
-    max_workers : threads; 2 lets the teacher and the student clip be extracted at once
+    max_workers : jobs running at once (2 lets the teacher and the student clip be extracted at once)
     """
 
     def __init__(self, max_workers: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dance-job")
+        self._pool = FairExecutor(max_workers, name="dance-job")
         self._jobs: dict[Hashable, Job] = {}
         self._lock = threading.Lock()
+        self._durations: deque[float] = deque(maxlen=RECENT_JOBS)
 
-    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+    @property
+    def max_workers(self) -> int:
+        return self._pool.max_workers
+
+    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any, owner: Hashable = NOBODY,
+               limit: int | None = None, **kwargs: Any) -> Job:
         """The job under `key`: the running or finished one if there is one, else a new one.
 
-        `fn` is called as fn(*args, progress=job.report, **kwargs). A job that failed is not
-        reused: submitting its key again starts afresh (the user may have fixed the cause).
+        `fn` is called as fn(*args, progress=job.report, **kwargs) (so `owner` and `limit` are
+        this method's, never passed on). A new job is queued for `owner`; with `limit`, an owner
+        who already has that many jobs queued or running gets `JobLimitError` instead. A job
+        that failed is not reused: submitting its key again starts afresh (the user may have
+        fixed the cause).
         """
         with self._lock:
             self._forget_stale()
             job = self._jobs.get(key)
             if job is not None and not (job.done and job.error() is not None):
                 return job
+            if limit is not None:
+                busy = sum(1 for j in self._jobs.values() if j.owner == owner and not j.done)
+                if busy >= limit:
+                    raise JobLimitError(
+                        f"You already have {busy} job(s) queued or running, the most one person may have at once "
+                        f"({limit}). This one starts when you ask again after one of them has finished.")
             future: Future = Future()
-            job = Job(key=key, future=future)
+            job = Job(key=key, future=future, owner=owner)
             self._jobs[key] = job
 
         def run() -> None:
             if not future.set_running_or_notify_cancel():
                 return
+            job.started = time.monotonic()
             try:
                 value = fn(*args, progress=job.report, **kwargs)
             except BaseException as exc:  # handed to whoever collects the job
@@ -84,9 +129,10 @@ class Jobs:
                 future.set_exception(exc)
             else:
                 job.finished = time.monotonic()
+                self._durations.append(job.finished - job.started)
                 future.set_result(value)
 
-        self._pool.submit(run)
+        job.runner = self._pool.submit(owner, run)
         return job
 
     def get(self, key: Hashable) -> Job | None:
@@ -99,6 +145,33 @@ class Jobs:
             job = self._jobs.get(key)
             if job is not None and job.done:
                 del self._jobs[key]
+
+    def ahead(self, job: Job) -> int | None:
+        """Queued jobs that start before `job` (0: it is next), in the pool's own turns; None
+        once it has started."""
+        if not job.queued or job.runner is None:
+            return None
+        return self._pool.ahead(job.runner)
+
+    def wait_estimate_s(self, job: Job) -> float | None:
+        """About how long until `job` starts, seconds (None: unknown yet, or already started):
+        the jobs ahead of it and those running, at the recent jobs' mean duration."""
+        ahead = self.ahead(job)
+        if ahead is None or not self._durations:
+            return None
+        mean = statistics.fmean(self._durations)
+        running = self._pool.load()[0]
+        rounds = (ahead + running) / self.max_workers
+        return max(rounds, 1.0) * mean
+
+    def status_text(self, job: Job) -> str:
+        """What a page shows for `job`: its progress message, or where it stands in the queue."""
+        ahead = self.ahead(job)
+        if ahead is None:
+            return job.message
+        eta = self.wait_estimate_s(job)
+        return (f"queued: {ahead} job{'s' if ahead != 1 else ''} ahead"
+                + (f", about {eta:.0f} s until it starts" if eta is not None else ""))
 
     def _forget_stale(self) -> None:
         now = time.monotonic()

@@ -23,7 +23,16 @@ from engine.core.errors import EngineError, LibraryError
 from engine.core.performance import Performance
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import store
-from engine.library import LABELS, ClipInfo, ClipRow, ComparisonRow, Library, default_url, settings_fingerprint
+from engine.library import (
+    LABELS,
+    LOCAL_ADMIN,
+    ClipInfo,
+    ClipRow,
+    ComparisonRow,
+    Library,
+    default_url,
+    settings_fingerprint,
+)
 from engine.present.charts import joint_bars_figure, timeline_figure
 from engine.present.feedback import ComparisonFacts, rules_feedback
 from engine.present.history import joints_in_words, progress_figure, progress_summary, scorecard_from_report
@@ -37,7 +46,7 @@ logger = logging.getLogger("dance.app")
 CLIP_COLUMNS = ("File", "Routine", "Dancer", "Style", "Tags", "Added", "Duration (s)", "Frames", "Dancer seen (%)",
                 "Files", "Comparisons", "sha256")
 EDITABLE = {"Routine": "routine", "Dancer": "dancer", "Style": "style", "Tags": "tags"}
-COMPARISON_COLUMNS = ("Date", "Student", "Teacher", "Routine", "Dancer", "Overall", "Source", "id")
+COMPARISON_COLUMNS = ("Date", "Student", "Teacher", "Routine", "Dancer", "Overall", "Source", "By", "id")
 ALL = "(all)"
 FILES_HELP = ("video + poses: everything is here · poses only: the video is no longer stored (its skeleton still "
               "works) · video only: the pose cache file was deleted; it is extracted again when used (or with "
@@ -53,14 +62,15 @@ def _library_at(url: str, cache_dir: str) -> Library:
     """One Library (thread-safe engine and pool) per database URL, shared by every session; on
     first use in a server process it learns the clips already in the pose cache folder (a cache
     older than the library, or a database deleted by hand)."""
-    lib = Library(url)
+    lib = Library(url, user=LOCAL_ADMIN)
     if Path(cache_dir).is_dir():
         lib.import_cache(store.list_entries(cache_dir))
     return lib
 
 
 def get_library(cache_dir: Path) -> Library:
-    """The library of this app (``DANCE_DB_URL`` or ``<cache>/library.db``). Raises LibraryError."""
+    """The library of this app (``DANCE_DB_URL`` or ``<cache>/library.db``) as the administrator
+    sees it: for the server's own housekeeping only; pages use `user_library`. Raises LibraryError."""
     url = default_url(cache_dir)
     lib = _library_at(url, str(cache_dir))
     if lib.file_gone:   # library.db deleted by hand while the app runs: a new one, refilled from the cache
@@ -68,6 +78,26 @@ def get_library(cache_dir: Path) -> Library:
         _library_at.clear()
         lib = _library_at(url, str(cache_dir))
     return lib
+
+
+def user_library(cache_dir: Path) -> Library:
+    """The library as this page's user sees it (`ui.auth.current_user`; everything in local mode)."""
+    from ui.auth import current_user
+
+    return get_library(cache_dir).as_user(current_user())
+
+
+def upload_refusal(cache_dir: Path, size: int) -> str | None:
+    """Why this page's user may not upload `size` more bytes (the ``[studio]`` limits), or None;
+    no limits in local mode."""
+    from ui.auth import signin_configured, studio_settings
+    from ui.uploads import limit_message
+
+    if not signin_configured():
+        return None
+    limits = studio_settings()
+    return limit_message(size, user_library(cache_dir).storage_bytes(), max_upload_mb=limits.max_upload_mb,
+                         max_storage_mb=limits.max_storage_mb)
 
 
 # --- recording (the Compare and Live practice pages call these; never a reason to fail) ---------
@@ -88,7 +118,7 @@ def _not_recorded(exc: EngineError) -> None:
 def record_clip(cache_dir: Path, perf: Performance, clip: Clip) -> None:
     """Remember an extracted clip (one row per video content; its labels are kept)."""
     try:
-        get_library(cache_dir).record_clip(
+        user_library(cache_dir).record_clip(
             ClipInfo.from_performance(perf, cache_dir=cache_dir, video=clip.path, owned=_owned(clip.path, cache_dir)))
     except EngineError as exc:
         _not_recorded(exc)
@@ -104,7 +134,7 @@ def record_comparison(cache_dir: Path, a: Analysis, align: AlignSettings, score_
         infos = [ClipInfo.from_performance(perf, cache_dir=cache_dir, video=clips[role].path,
                                            owned=_owned(clips[role].path, cache_dir))
                  for role, perf in (("teacher", a.teacher), ("student", a.student))]
-        get_library(cache_dir).record_comparison(report, source=source, clips_info=infos,
+        user_library(cache_dir).record_comparison(report, source=source, clips_info=infos,
                                                  settings_fingerprint=settings_fingerprint(align, score_settings))
     except EngineError as exc:
         _not_recorded(exc)
@@ -114,12 +144,16 @@ def library_references(cache_dir: Path, *, fingerprint: str, videos: dict[str, P
                        exclude: set[str]) -> list[Reference]:
     """The Live practice page's references from the library: clips whose poses (of the current
     extractor) are cached, newest first, with their video when it is still stored. Falls back to
-    scanning the cache folder when the library cannot be opened (and says so)."""
+    scanning the cache folder when the library cannot be opened (and says so), in local mode only:
+    signed in, a user sees only what the library lets them."""
+    from ui.auth import current_user
     from ui.references import cached_references
 
     try:
-        rows = get_library(cache_dir).list_clips()
+        rows = user_library(cache_dir).list_clips()
     except LibraryError as exc:
+        if not current_user().is_admin:
+            raise
         st.caption(f":material/warning: The library cannot be read ({exc}); listing the cache folder instead.")
         entries = store.list_entries(cache_dir) if cache_dir.is_dir() else []
         return cached_references(entries, fingerprint=fingerprint, videos=videos, exclude=exclude)
@@ -197,6 +231,7 @@ def comparisons_frame(rows: list[ComparisonRow]) -> pd.DataFrame:
         "Dancer": [r.dancer or "" for r in rows],
         "Overall": [round(r.overall, 1) for r in rows],
         "Source": [r.source for r in rows],
+        "By": [r.owner or "" for r in rows],
         "id": [r.id for r in rows],
     }
     return pd.DataFrame(data, columns=list(COMPARISON_COLUMNS))
@@ -254,7 +289,8 @@ def show_progress(history: list[ComparisonRow], routine: str, dancer: str, *, ke
 # --- delete -----------------------------------------------------------------------------------
 
 def delete_consequences(clip: ClipRow) -> str:
-    """What deleting `clip` removes, in words (shown before asking for confirmation)."""
+    """What deleting `clip` removes, in words (shown before asking for confirmation). When other
+    signed-in users also hold the same video, only this user's hold and comparisons go."""
     parts = [f"its row and the **{clip.comparisons}** comparison(s) it is part of"]
     if clip.cache_file:
         parts.append("its pose cache file(s)")
@@ -271,6 +307,8 @@ def run_delete(lib: Library, sha256: str) -> tuple[str, str]:
         gone = lib.delete_clip(sha256)
     except EngineError as exc:
         return "error", str(exc)
+    if not gone.for_good:
+        return "success", f"Removed {gone.file_name} from your library with {gone.comparisons} comparison(s)."
     return "success", (f"Deleted {gone.file_name}: {gone.comparisons} comparison(s) and {len(gone.files)} file(s).")
 
 

@@ -63,6 +63,21 @@ def store_upload(data: bytes | memoryview, name: str, folder: str | Path) -> Sto
     return StoredClip(path=path, name=Path(name).name, sha256=sha)
 
 
+def limit_message(size: int, used: int, *, max_upload_mb: int, max_storage_mb: int) -> str | None:
+    """Why an upload of `size` bytes is refused to a user who has `used` bytes stored, or None.
+
+    Megabytes are 10^6 bytes (as the drop zone's own limit counts them).
+    """
+    mb = 1_000_000
+    if size > max_upload_mb * mb:
+        return (f"This clip is {size / mb:.0f} MB; one upload may be at most {max_upload_mb} MB here. Trim it or "
+                "export it at a lower resolution, then drop it again.")
+    if used + size > max_storage_mb * mb:
+        return (f"Your stored videos take {used / mb:.0f} MB of your {max_storage_mb} MB; this clip "
+                f"({size / mb:.0f} MB) does not fit. Delete clips you no longer need on the Library page.")
+    return None
+
+
 def remove_unused(folder: str | Path, keep: set[Path]) -> list[Path]:
     """Delete the clips in `folder` that are not in `keep`; returns what was deleted."""
     folder = Path(folder)

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.core.body import hip_centre, mid_shoulder
 from engine.core.errors import ClipTooShortError, NoPersonError, SettingsError, VideoError
+from engine.core.fair import FairExecutor
 from engine.core.performance import Performance, SourceInfo
 from engine.core.progress import Progress
 from engine.core.settings import ExtractSettings
@@ -140,18 +141,20 @@ def pose_workers() -> int:
     return max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1)
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: FairExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _shared_pool() -> ThreadPoolExecutor:
+def _shared_pool() -> FairExecutor:
     """One pool of `pose_workers` threads for the whole process, shared by every clip being
     extracted (both clips of a comparison, every dashboard session), so the CPU is never
-    oversubscribed. MediaPipe and the decoder release the GIL, so the threads run in parallel."""
+    oversubscribed. MediaPipe and the decoder release the GIL, so the threads run in parallel.
+    Clips take turns segment by segment (`FairExecutor`): a short clip submitted behind a long
+    one starts as soon as one of the long one's segments ends."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=pose_workers(), thread_name_prefix="pose")
+            _pool = FairExecutor(pose_workers(), name="pose")
         return _pool
 
 
@@ -324,7 +327,8 @@ def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | Non
             raise
 
     stops = [threading.Event() for _ in segments]
-    futures: list[Future | None] = [pool.submit(track, a, b, stop) for (a, b), stop in zip(segments, stops)]
+    turn = object()   # this extraction's place in the pool's turns
+    futures: list[Future | None] = [pool.submit(turn, track, a, b, stop) for (a, b), stop in zip(segments, stops)]
     try:
         held: _Track | None = None  # written out once the next segment is known to follow the same dancer
         for k, future in enumerate(futures):
@@ -340,7 +344,7 @@ def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | Non
                     progress(min(counter.done / counter.total, 0.99),
                              f"{name}: another dancer was picked up at {following.start_s:.1f} s; "
                              f"following one dancer from {held.start_s:.1f} s to the end")
-                held = pool.submit(track, held.start_s, None, threading.Event()).result()
+                held = pool.submit(turn, track, held.start_s, None, threading.Event()).result()
                 break
             if held is not None:
                 keep(held)

@@ -7,11 +7,15 @@ Schema versions (kept in ``library_meta``, key ``schema_version``):
 2. clips.tags (free tags, comma-separated) and clips.video_owned (the video is a file this
    product stored, an upload or a live recording, so deleting the clip removes it too).
 
+3. owners and shares (sign-in): clip_owners (which users hold a clip: one clip row per content,
+   held by everyone who uploaded it), comparisons.owner (who made it; NULL before version 3, so
+   seen by admins only) and shares (a teacher's routine shared with a student or everyone).
+
 An upgrade step is a function from version N to N + 1, run inside the opening transaction; a
 database of a newer version than `SCHEMA_VERSION` is refused, never touched.
 
-Every table that a later sign-in issue will give an ``owner`` is read through
-`engine.library.repository.Library._scoped`, the one place such a filter will go.
+Every read is scoped to a user in `engine.library.repository` (`_clip_visible`,
+`_comparison_visible`): the one place the ownership rules live.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 
-SCHEMA_VERSION = 2
+from engine.library.rows import USER_ID_LEN
+
+SCHEMA_VERSION = 3
 #: Text lengths (PostgreSQL enforces them; SQLite does not).
 NAME_LEN, PATH_LEN, LABEL_LEN, TAGS_LEN = 500, 1000, 200, 1000
 
@@ -85,10 +92,31 @@ comparisons = Table(
     Column("report", Text, nullable=False),         # the report JSON (report_version 1), as written
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("source", String(16), nullable=False),   # upload | live | cli
+    Column("owner", String(USER_ID_LEN)),           # v3: who made it (NULL: before sign-in; admins only)
 )
 Index("ix_comparisons_student", comparisons.c.student_id, comparisons.c.created_at)
 Index("ix_comparisons_teacher", comparisons.c.teacher_id)
 Index("ix_comparisons_created_at", comparisons.c.created_at)
+Index("ix_comparisons_owner", comparisons.c.owner)
+
+clip_owners = Table(   # v3
+    "clip_owners", metadata,
+    Column("clip_id", Integer, ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(USER_ID_LEN), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_clip_owners_owner", clip_owners.c.owner)
+
+shares = Table(   # v3
+    "shares", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(USER_ID_LEN), nullable=False),      # the teacher
+    Column("routine", String(LABEL_LEN), nullable=False),      # the teacher's clips with this routine label
+    Column("audience", String(USER_ID_LEN), nullable=False),   # a student's user id, or "*" for everyone
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("owner", "routine", "audience", name="uq_shares"),
+)
+Index("ix_shares_audience", shares.c.audience)
 
 
 def _false(conn: Connection) -> str:
@@ -100,5 +128,12 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE clips ADD COLUMN video_owned BOOLEAN NOT NULL DEFAULT {_false(conn)}")
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    conn.exec_driver_sql(f"ALTER TABLE comparisons ADD COLUMN owner VARCHAR({USER_ID_LEN})")
+    for table in (clip_owners, shares):   # with their indexes
+        table.create(conn)
+    next(i for i in comparisons.indexes if i.name == "ix_comparisons_owner").create(conn)
+
+
 #: version -> the step that upgrades a database of that version to the next one.
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}

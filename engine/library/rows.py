@@ -1,7 +1,8 @@
 """The library's values: the rows and filters `Library` takes and returns, and the label rules.
 
-Plain frozen dataclasses with no database in them: `ClipInfo` (a clip as analysed, the input of
-`Library.record_clip`), `ClipRow`, `ClipFilter`, `ComparisonRow` and `DeletedClip`.
+Plain frozen dataclasses with no database in them: `User` (who asks: every query is scoped to
+one), `ClipInfo` (a clip as analysed, the input of `Library.record_clip`), `ClipRow`, `ClipFilter`,
+`ComparisonRow`, `Share` and `DeletedClip`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,43 @@ if TYPE_CHECKING:
 SOURCES = ("upload", "live", "cli")
 #: Labels a clip can carry besides its free tags.
 LABELS = ("routine", "dancer", "style")
+#: What a user may do: an admin sees everything (the machine's owner: the CLI, the app without
+#: sign-in); a teacher shares routines and sees the attempts at them; a student sees their own.
+USER_ROLES = ("admin", "teacher", "student")
+#: A share's audience that means every signed-in user.
+EVERYONE = "*"
+#: Longest user id stored (an e-mail address or an OpenID Connect subject).
+USER_ID_LEN = 320
+
+
+@dataclass(frozen=True)
+class User:
+    """Who a library query is for.
+
+    id : a stable identity (the e-mail or OpenID Connect subject); what rows are owned by
+    role : one of `USER_ROLES`
+    """
+
+    id: str
+    role: str = "student"
+
+    def __post_init__(self) -> None:
+        if self.role not in USER_ROLES:
+            raise ValueError(f"unknown role {self.role!r}; one of {', '.join(USER_ROLES)}")
+        if not self.id or not self.id.strip() or len(self.id) > USER_ID_LEN or self.id == EVERYONE:
+            raise ValueError(f"not a user id: {self.id!r} (1..{USER_ID_LEN} characters, not {EVERYONE!r})")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == "teacher"
+
+
+#: The machine's administrator: the command line, and the app when no sign-in is configured.
+LOCAL_ADMIN = User("local", "admin")
 
 
 def as_utc(dt: datetime | None) -> datetime | None:
@@ -162,6 +200,7 @@ class ComparisonRow:
     mirror: bool | None
     moments_count: int | None
     settings_fingerprint: str | None
+    owner: str | None = None     # who made it (None: before sign-in existed)
 
     def to_json(self) -> dict:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -170,11 +209,24 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
+class Share:
+    """A teacher's routine (their clips labelled with it) shared with a student, or `EVERYONE`."""
+
+    id: int
+    owner: str
+    routine: str
+    audience: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class DeletedClip:
-    """What `Library.delete_clip` removed."""
+    """What `Library.delete_clip` removed. `files` is empty and `for_good` False when other users
+    still have the clip: then only this user's hold on it (and their comparisons) went."""
 
     sha256: str
     file_name: str
     comparisons: int
     files: tuple[str, ...]
+    for_good: bool = True
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.library import ClipInfo, Library
+from engine.library import LOCAL_ADMIN, ClipInfo, Library
 from tests.conftest import REPO
 from tests.engine.library.conftest import make_report
 from ui.library_view import clips_frame, delete_consequences, label_edits
@@ -27,7 +27,7 @@ def library_url(tmp_path, monkeypatch) -> str:
     upload = tmp_path / "uploads" / f"{ATTEMPTS[0][0]}.mp4"
     upload.parent.mkdir()
     upload.write_bytes(b"video")
-    with Library(url) as lib:
+    with Library(url, user=LOCAL_ADMIN) as lib:
         for i, (sha, overall, joints) in enumerate(ATTEMPTS):
             info = [ClipInfo(sha256=sha, file_name=f"attempt{i + 1}.mp4", video_path=str(upload) if i == 0 else None,
                              video_owned=i == 0)]
@@ -81,7 +81,7 @@ def test_delete_asks_first_then_removes_the_clip_and_its_upload(library_url, tmp
     run(at)
     assert any("Deleted attempt1.mp4: 1 comparison(s) and 1 file(s)" in s.value for s in at.success)
     assert not upload.exists()
-    with Library(library_url) as lib:
+    with Library(library_url, user=LOCAL_ADMIN) as lib:
         assert lib.counts() == (3, 2)
 
 
@@ -101,7 +101,7 @@ def test_label_edits_map_table_positions_to_clips() -> None:
 
 
 def test_clips_frame_and_delete_words(library_url) -> None:
-    with Library(library_url) as lib:
+    with Library(library_url, user=LOCAL_ADMIN) as lib:
         rows = lib.list_clips()
     frame = clips_frame(rows)
     assert list(frame["Routine"]) == ["Salsa 1"] * 3 + [""]

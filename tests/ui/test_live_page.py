@@ -33,7 +33,7 @@ from engine.io import store
 from engine.io.pose import model_name
 from engine.io.store import CacheEntry
 from engine.io.video import frames
-from engine.library import ClipInfo, Library, default_url
+from engine.library import LOCAL_ADMIN, ClipInfo, Library, default_url
 from engine.live import LiveState
 from engine.present.charts import live_score_figure
 from tests.conftest import REPO
@@ -125,7 +125,7 @@ def fake_entries(env):
         "other_model.mp4": ("c" * 64, "0" * 12, 1_700_000_200.0),
     }
     paths = []
-    lib = Library(default_url(env["cache"]))   # the chooser reads the library (extraction records there)
+    lib = Library(default_url(env["cache"]), user=LOCAL_ADMIN)   # the chooser reads the library (extraction records there)
     for name, (digest, fp, mtime) in made.items():
         path = store.cache_path(env["cache"], digest, fp)
         store.save(make_perf(90, file=name, sha256=digest, fingerprint=fp), path)

@@ -127,9 +127,9 @@ def db_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def library(db_url):
-    from engine.library import Library
+    from engine.library import LOCAL_ADMIN, Library
 
-    lib = Library(db_url)
+    lib = Library(db_url, user=LOCAL_ADMIN)
     yield lib
     lib.close()
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.cli import main
-from engine.library import Library
+from engine.library import LOCAL_ADMIN, Library
 from tests.engine.library.conftest import make_report
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
@@ -18,7 +18,7 @@ def cli(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'lib.db'}"
     monkeypatch.setenv("DANCE_DB_URL", url)
     monkeypatch.setenv("ENGINE_NATIVE_LOGS", "1")   # keep fd 2 for capsys
-    with Library(url) as lib:
+    with Library(url, user=LOCAL_ADMIN) as lib:
         lib.record_comparison(make_report(student=B, overall=55.0, joints={"left_elbow": 40.0, "neck": 80.0}),
                               source="cli")
         lib.record_comparison(make_report(student=C, overall=70.0, joints={"left_elbow": 60.0, "neck": 75.0}),
@@ -95,7 +95,7 @@ def test_extract_records_its_clip_and_never_deletes_the_users_video(tmp_path, mo
     monkeypatch.setenv("ENGINE_NATIVE_LOGS", "1")
     for _ in range(2):      # a clip analysed twice is one row
         assert main(["extract", str(video), "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 0
-    with Library(url) as lib:
+    with Library(url, user=LOCAL_ADMIN) as lib:
         [clip] = lib.list_clips()
     assert (clip.sha256, clip.file_name, clip.frames, clip.video_path) == ("d" * 64, "mine.mp4", 90, str(video))
     assert clip.video_owned is False

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import threading
 import time
 
-from engine.library import ClipFilter, ClipInfo, Library
+from engine.library import LOCAL_ADMIN, ClipFilter, ClipInfo, Library
 from tests.engine.library.conftest import make_report
 
 #: No single write may wait longer than this for another writer, seconds.
@@ -18,7 +18,7 @@ SHARED_TEACHER = "f" * 64
 def _write_attempts(url: str, worker: int, n: int, barrier=None) -> list[float]:
     """Open the library, record `n` comparisons of one student clip per worker against one shared
     teacher, relabel the shared teacher each time; returns each write's duration, seconds."""
-    lib = Library(url)
+    lib = Library(url, user=LOCAL_ADMIN)
     student = f"{worker:02d}".ljust(64, "0")
     durations = []
     try:
@@ -37,7 +37,7 @@ def _write_attempts(url: str, worker: int, n: int, barrier=None) -> list[float]:
 
 
 def _check(url: str, workers: int, n: int) -> None:
-    with Library(url) as lib:
+    with Library(url, user=LOCAL_ADMIN) as lib:
         assert lib.counts() == (workers + 1, workers * n)
         by_sha = {c.sha256: c for c in lib.list_clips()}
         assert by_sha[SHARED_TEACHER].comparisons == workers * n
@@ -73,7 +73,7 @@ def test_threads_never_lose_a_row(db_url: str) -> None:
 
 
 def test_one_library_shared_by_threads(db_url: str) -> None:
-    lib = Library(db_url)
+    lib = Library(db_url, user=LOCAL_ADMIN)
     errors: list[BaseException] = []
 
     def run(w: int) -> None:

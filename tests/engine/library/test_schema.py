@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from engine.core.errors import LibraryError
-from engine.library import SCHEMA_VERSION, ClipInfo, Library, default_url, open_library
+from engine.library import LOCAL_ADMIN, SCHEMA_VERSION, ClipInfo, Library, User, default_url, open_library
 from tests.engine.library.conftest import make_report
 
 A = "a" * 64
@@ -76,7 +76,7 @@ def _digest(path: Path) -> str:
 
 def test_a_v1_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
     _write_v1(db_url)
-    with Library(db_url) as lib:
+    with Library(db_url, user=LOCAL_ADMIN) as lib:
         assert lib.found_version == 1
         [old] = [c for c in lib.list_clips() if c.sha256 == A]
         assert (old.file_name, old.routine, old.dancer, old.tags, old.video_owned) == ("old.mp4", "Salsa", "Ana",
@@ -85,7 +85,12 @@ def test_a_v1_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
         assert [h.overall for h in lib.history("Salsa", "Ana")] == [64.0]
         lib.set_labels(A, tags="upgraded")         # the v2 columns work
         assert lib.find_clip(A).tags == "upgraded"
-    with Library(db_url) as lib:                   # reopened: nothing left to upgrade
+        # v3: rows from before sign-in are the administrator's alone; the new tables work.
+        assert [c.owner for c in lib.list_comparisons()] == [None]
+        ana = lib.as_user(User("ana@studio.example", "student"))
+        assert ana.counts() == (0, 0)
+        assert [s.routine for s in lib.as_user(User("t@studio.example", "teacher")).share_routine("Salsa")] == ["Salsa"]
+    with Library(db_url, user=LOCAL_ADMIN) as lib:                   # reopened: nothing left to upgrade
         assert lib.found_version == SCHEMA_VERSION
         with create_engine(db_url).connect() as conn:
             assert conn.execute(text("SELECT value FROM library_meta")).scalar_one() == str(SCHEMA_VERSION)
@@ -115,13 +120,13 @@ def test_a_corrupt_sqlite_file_is_refused_and_left_alone(tmp_path: Path, content
     path.write_bytes(content)
     before = _digest(path)
     with pytest.raises(LibraryError, match=r"damaged or not a database.*left as it is"):
-        Library(f"sqlite:///{path}")
+        Library(f"sqlite:///{path}", user=LOCAL_ADMIN)
     assert _digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["library.db"]   # no -wal/-shm left beside it
 
 
 def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
-    with Library(db_url):
+    with Library(db_url, user=LOCAL_ADMIN):
         pass
     engine = create_engine(db_url)
     with engine.begin() as conn:
@@ -129,7 +134,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url: str) -> None:
                      {"v": str(SCHEMA_VERSION + 1)})
         conn.execute(text("CREATE TABLE from_the_future (x INTEGER)"))
     with pytest.raises(LibraryError, match=rf"newer version.*schema {SCHEMA_VERSION + 1}.*up to {SCHEMA_VERSION}"):
-        Library(db_url)
+        Library(db_url, user=LOCAL_ADMIN)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM library_meta")).scalar_one() == str(SCHEMA_VERSION + 1)
     engine.dispose()
@@ -141,7 +146,7 @@ def test_foreign_tables_with_our_names_are_refused(db_url: str) -> None:
         conn.execute(text("CREATE TABLE clips (name VARCHAR(20))"))
         conn.execute(text("INSERT INTO clips VALUES ('holiday')"))
     with pytest.raises(LibraryError, match="not a dance library"):
-        Library(db_url)
+        Library(db_url, user=LOCAL_ADMIN)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM clips")).scalar_one() == "holiday"
     engine.dispose()
@@ -149,20 +154,20 @@ def test_foreign_tables_with_our_names_are_refused(db_url: str) -> None:
 
 def test_an_unreachable_server_is_a_library_error_without_the_password() -> None:
     with pytest.raises(LibraryError) as info:
-        Library("postgresql://dancer:s3cret@127.0.0.1:1/nowhere")
+        Library("postgresql://dancer:s3cret@127.0.0.1:1/nowhere", user=LOCAL_ADMIN)
     assert "s3cret" not in str(info.value) and "127.0.0.1:1" in str(info.value)
 
 
 def test_a_comparison_survives_reopening(db_url: str) -> None:
-    with Library(db_url) as lib:
+    with Library(db_url, user=LOCAL_ADMIN) as lib:
         cid = lib.record_comparison(make_report(overall=77.0), source="live")
-    with Library(db_url) as lib:
+    with Library(db_url, user=LOCAL_ADMIN) as lib:
         assert lib.get_report(cid)["scores"]["overall"] == 77.0
         assert lib.list_comparisons()[0].source == "live"
 
 
 def test_a_deleted_sqlite_file_is_noticed(tmp_path: Path) -> None:
-    lib = Library(f"sqlite:///{tmp_path / 'library.db'}")
+    lib = Library(f"sqlite:///{tmp_path / 'library.db'}", user=LOCAL_ADMIN)
     assert lib.file_gone is False
     (tmp_path / "library.db").unlink()
     assert lib.file_gone is True

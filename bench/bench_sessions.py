@@ -1,0 +1,305 @@
+"""Many people practising at once: N concurrent browser sessions through upload -> result, and a
+short clip queued behind a long one.
+
+1. **Sessions** (``--sessions 1,4,8``): one `streamlit run app.py` server (its own cache and
+   library), one headless Chromium with N separate contexts (N people). Every session drops the
+   sample teacher (the same routine for all: one shared extraction) and its own student clip
+   (`engine.demo.make_demo` with seed k: N different students), all at once, and waits for the
+   result heading. Per N: median and p95 seconds from the drop to the result; the longest time any
+   page received nothing from the server while it waited (the gap between websocket frames: a
+   waiting page is redrawn 4 times a second, so a long gap is a page that did not respond);
+   errors shown on the pages; the server's peak resident memory (VmHWM). N = 1 runs first in the
+   same run: the baseline for the ratios.
+2. **Short behind long** (``--fairness``): with one pose worker, a long clip (3 segments) is being
+   extracted when a 2.6-s clip arrives; how long until the short one's first frames are tracked
+   and until it is done, with the fair pose pool (`engine.core.fair.FairExecutor`) and with a
+   first-in first-out pool (the one before it) side by side, against one segment's time.
+
+    .venv/bin/python bench/bench_sessions.py --sessions 1,4,8 [--seconds 6] [--fairness]
+
+Needs /usr/bin/chromium (sessions) and ../shared/data/videos (fairness). Prints lines for
+BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import Future
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, SHARED_VIDEOS, machine_lines, quiet_env  # noqa: E402
+
+sys.path.insert(0, str(REPO))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+RESULT_TIMEOUT_S = 1800
+#: --settle: drop the clips only once the first visit's side-by-side video is drawn too.
+SETTLE = False
+
+
+# --- 1. concurrent sessions -----------------------------------------------------------------
+
+def student_clips(workdir: Path, n: int, seconds: float | None) -> tuple[Path, list[Path]]:
+    """The sample teacher and n different sample students (seeds 0..n-1), cut to `seconds`."""
+    from engine.demo import make_demo
+    from engine.io.encode import write_mp4
+    from engine.io.video import audio, frames, probe
+
+    def cut(src: Path, dst: Path) -> Path:
+        if seconds is None:
+            return src
+        if not dst.is_file():
+            fps, sr = probe(src).fps, 16000
+            sound = audio(src, sr=sr)
+            write_mp4(dst, (rgb for t, rgb in frames(src, fps=fps) if t < seconds), fps,
+                      audio=None if sound is None else sound[: int(seconds * sr)], sr=sr)
+        return dst
+
+    students = []
+    for k in range(n):
+        folder = workdir / f"demo{k}"
+        if not (folder / "student.mp4").is_file():
+            make_demo(folder, seed=k)
+        students.append(cut(folder / "student.mp4", workdir / f"student{k}.mp4"))
+    return cut(workdir / "demo0" / "teacher.mp4", workdir / "teacher.mp4"), students
+
+
+def start_server(cache: Path, port: int) -> subprocess.Popen:
+    env = quiet_env() | {"DANCE_CACHE_DIR": str(cache), "DANCE_DB_URL": f"sqlite:///{cache / 'library.db'}"}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def one_session(browser, url: str, teacher: Path, student: Path, ready: list, start: asyncio.Event) -> dict:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    context.set_default_timeout(600_000)     # a loaded 2-core machine: slow, which is what is measured
+    page = await context.new_page()
+    frames: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: frames.append(time.monotonic())))
+    await page.goto(url)
+    await page.get_by_role("heading", name="Dance compare").wait_for(timeout=300_000)
+    # The first visit draws the samples' comparison; wait until that run is over.
+    await page.get_by_role("heading", name="Result:").first.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
+    if SETTLE:   # also wait for the samples' side-by-side video (its render job) to be drawn
+        await page.locator("video").first.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
+    ready.append(page)
+    await start.wait()
+    zones = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    dropped = time.monotonic()
+    await zones.nth(0).set_input_files(str(teacher))
+    await page.get_by_text(teacher.name).first.wait_for()          # the teacher's chip
+    await zones.nth(1).set_input_files(str(student))
+    heading = page.get_by_role("heading", name=f"Result: {teacher.name} (teacher) vs {student.name} (student)")
+    error = None
+    try:
+        await heading.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
+    except Exception as exc:  # noqa: BLE001 (a session that fails is counted, not fatal)
+        error = f"no result: {type(exc).__name__}"
+    done = time.monotonic()
+    alerts = await page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+    if alerts and error is None:
+        error = alerts[0][:200]
+    waited = [t for t in frames if dropped <= t <= done]
+    gaps = [(b - a, a - dropped) for a, b in zip([dropped, *waited], [*waited, done])]
+    longest, at = max(gaps)
+    await context.close()
+    return {"result_s": done - dropped, "longest_silence_s": longest, "silence_at_s": at, "error": error}
+
+
+async def sessions_round(url: str, teacher: Path, students: list[Path]) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        start, ready = asyncio.Event(), []
+        tasks = [asyncio.create_task(one_session(browser, url, teacher, s, ready, start)) for s in students]
+        # When every page has drawn its first visit (the samples), drop the clips everywhere at once.
+        while len(ready) < len(tasks) and not any(t.done() for t in tasks):
+            await asyncio.sleep(0.2)
+        start.set()
+        results = await asyncio.gather(*tasks)
+        await browser.close()
+    return results
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -> None:
+    from tests.e2e.conftest import free_port
+
+    work = workdir or Path(tempfile.mkdtemp(prefix="bench-sessions-"))
+    work.mkdir(parents=True, exist_ok=True)
+    teacher, students = student_clips(work / "clips", sum(ns), seconds)
+    print(f"clips: the sample teacher + {sum(ns)} different sample students (seeds)"
+          + (f", cut to {seconds:g} s" if seconds else " (12 s)"))
+    print("| sessions | median s to result | p95 s | longest page silence s | errors | server peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    base = None
+    cache = work / f"cache-{time.time_ns()}"   # the rounds share it: samples and teacher extracted once
+    for i, n in enumerate(ns):
+        port = free_port()
+        proc = start_server(cache, port)       # a fresh server per round (its own peak memory)
+        try:
+            # Every round's students are new (their own seeds): each round extracts all its students.
+            mine = students[sum(ns[:i]):sum(ns[:i]) + n]
+            results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, mine))
+            rss = peak_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        times = [r["result_s"] for r in results]
+        med = statistics.median(times)
+        base = base or med
+        errors = [r["error"] for r in results if r["error"]]
+        print(f"| {n} | {med:.1f} (x{med / base:.2f}) | {p95(times):.1f} | "
+              f"{max(r['longest_silence_s'] for r in results):.2f} | {len(errors)} | {rss:.0f} |")
+        worst = max(results, key=lambda r: r["longest_silence_s"])
+        print(f"  (the longest silence began {worst['silence_at_s']:.1f} s after that session's drop, of its "
+              f"{worst['result_s']:.1f} s to the result)")
+        for e in errors:
+            print(f"  error: {e}")
+
+
+# --- 2. a short clip behind a long one --------------------------------------------------------
+
+class FifoPool:
+    """The pose pool before this change: first in, first out (same submit signature)."""
+
+    def __init__(self, workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+
+    def submit(self, _group, fn, *args, **kwargs) -> Future:
+        return self._pool.submit(fn, *args, **kwargs)
+
+
+class Recorded:
+    """A pose pool that notes when each task was submitted, started and ended (seconds since t0)."""
+
+    def __init__(self, pool, t0: float) -> None:
+        self.pool, self.t0, self.tasks = pool, t0, []   # [submitted, started, ended]
+
+    def submit(self, group, fn, *args, **kwargs) -> Future:
+        times = [time.monotonic() - self.t0, None, None]
+        self.tasks.append(times)
+
+        def run(*a, **k):
+            times[1] = time.monotonic() - self.t0
+            try:
+                return fn(*a, **k)
+            finally:
+                times[2] = time.monotonic() - self.t0
+        return self.pool.submit(group, run, *args, **kwargs)
+
+
+def short_behind_long(pool, long: Path, short: Path) -> dict:
+    from engine.io import extract as ex
+
+    t0 = time.monotonic()
+    ex._pool = recorded = Recorded(pool, t0)
+    marks: dict[str, float] = {}
+
+    def progress_of(name: str):
+        def report(_fraction: float, _message: str) -> None:
+            marks.setdefault(f"{name}_first", time.monotonic() - t0)
+        return report
+
+    def run_long() -> None:
+        ex.extract(long, progress=progress_of("long"))
+        marks["long_done"] = time.monotonic() - t0
+
+    thread = threading.Thread(target=run_long)
+    thread.start()
+    while "long_first" not in marks:     # the long clip's segments are running and queued
+        time.sleep(0.05)
+    marks["short_submitted"] = time.monotonic() - t0
+    ex.extract(short, progress=progress_of("short"))
+    marks["short_done"] = time.monotonic() - t0
+    thread.join()
+    short_task = next(t for t in recorded.tasks if t[0] >= marks["short_submitted"])
+    marks["short_started"] = short_task[1]
+    marks["segment_max"] = max(t[2] - t[1] for t in recorded.tasks if t is not short_task)
+    return marks
+
+
+def bench_fairness() -> None:
+    from engine.core.fair import FairExecutor
+    from engine.io.extract import SEGMENT_S, plan_segments
+    from engine.io.video import probe
+
+    long = SHARED_VIDEOS / "pairs" / "feelsreal_dancerA.mp4"
+    short = SHARED_VIDEOS / "aist" / "aist_c01_dancerB_clipA_3s.mp4"
+    n_seg = len(plan_segments(probe(long).duration_s, 30.0))
+    print(f"long: {long.name} ({probe(long).duration_s:.1f} s, {n_seg} segments of ~{SEGMENT_S:.0f} s), "
+          f"short: {short.name} ({probe(short).duration_s:.1f} s); one pose worker")
+    print("| pool | short: submit -> its segment starts s | short: submit -> done s | long done s | "
+          "longest long segment s |")
+    print("|---|---|---|---|---|")
+    rows = {}
+    for name, pool in (("FIFO (before)", FifoPool(1)), ("fair (now)", FairExecutor(1, name="bench"))):
+        m = rows[name] = short_behind_long(pool, long, short)
+        print(f"| {name} | {m['short_started'] - m['short_submitted']:.1f} | "
+              f"{m['short_done'] - m['short_submitted']:.1f} | {m['long_done']:.1f} | {m['segment_max']:.1f} |")
+    fifo, fair = rows["FIFO (before)"], rows["fair (now)"]
+    wait_fifo, wait_fair = (m["short_started"] - m["short_submitted"] for m in (fifo, fair))
+    print(f"the short clip's tracking started {wait_fair:.1f} s after it arrived with the fair pool vs "
+          f"{wait_fifo:.1f} s first-in first-out (x{wait_fair / wait_fifo:.2f}); within one segment of the long "
+          f"clip ({fair['segment_max']:.1f} s): {'yes' if wait_fair <= fair['segment_max'] else 'NO'}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", default="1,4,8", help="comma-separated session counts (default 1,4,8)")
+    ap.add_argument("--seconds", type=float, default=None, help="cut the sample clips to this many seconds")
+    ap.add_argument("--fairness", action="store_true", help="also time a short clip behind a long one")
+    ap.add_argument("--no-sessions", action="store_true", help="skip the browser sessions")
+    ap.add_argument("--settle", action="store_true", help="drop only after the samples' video is drawn")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the rendered clips here (reused next time)")
+    args = ap.parse_args()
+    os.environ.setdefault("DANCE_POSE_WORKERS", "2")
+    global SETTLE
+    SETTLE = args.settle
+    for line in machine_lines(("streamlit", "playwright", "mediapipe")):
+        print(line)
+    if not args.no_sessions:
+        bench_sessions([int(n) for n in args.sessions.split(",")], args.seconds, args.workdir)
+    if args.fairness:
+        bench_fairness()
+
+
+if __name__ == "__main__":
+    main()
