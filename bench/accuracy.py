@@ -83,6 +83,8 @@ FREEZE_AT_S = 4.0
 FREEZE_S = 0.8
 
 SAMPLE_ARM_JOINT = "left_shoulder"  # fallback when truth.json does not name it
+#: Seconds a moment may start or end beside an injected mistake's window and still name it.
+NAMED_SLACK_S = 0.3
 
 
 # ================================================================================= the set
@@ -384,6 +386,9 @@ def evaluate(rows: list[dict]) -> tuple[dict, list[Criterion]]:
               lambda v: v <= SAMPLE_STUDENT_MAX, max),
         _crit("sample arm-error joint <= 85", f"<= {SAMPLE_ARM_JOINT_MAX:g}", group("sample"),
               lambda r: r.get("arm_joint_score"), lambda v: v <= SAMPLE_ARM_JOINT_MAX, max),
+        _crit("sample: each injected mistake named (arm, freeze, late)", "all", group("sample"),
+              lambda r: None if not r.get("mistakes_named") else float(np.mean(list(r["mistakes_named"].values()))),
+              lambda v: v == 1.0, min),
     ]
     crowd = group("crowd")
     same_song = [r for r in group("real")]
@@ -526,6 +531,29 @@ def time_map_of(pair: Pair, work_dir: Path, demo_truth: dict | None) -> tuple[np
     return np.asarray(info["student_s"]), np.asarray(info["teacher_s"])
 
 
+def mistakes_named(moments: Sequence, truth: dict) -> dict[str, bool]:
+    """Which of the sample's injected mistakes (truth.json) a moment names, in student time.
+
+    arm: a form moment on a joint of the truth's arm side (shoulder, elbow or wrist) overlapping
+    `arm_error.student_s`; freeze: a freeze moment overlapping `freeze.student_s`; late: a timing
+    moment overlapping the tempo sections (first start to last end). Overlap with
+    `NAMED_SLACK_S` either side. `moments`: objects with kind, joint and student_s (`score.Moment`).
+    """
+    def near(span, window):
+        return span[0] - NAMED_SLACK_S <= window[1] and window[0] - NAMED_SLACK_S <= span[1]
+
+    arm = truth["arm_error"]
+    arm_joints = {f"{arm['side']}_{j}" for j in ("shoulder", "elbow", "wrist")}
+    tempo = truth["tempo_sections"]
+    late = (tempo[0]["student_s"][0], tempo[-1]["student_s"][1])
+    return {
+        "arm": any(m.kind == "form" and m.joint in arm_joints and near(m.student_s, arm["student_s"])
+                   for m in moments),
+        "freeze": any(m.kind == "freeze" and near(m.student_s, truth["freeze"]["student_s"]) for m in moments),
+        "late": any(m.kind == "timing" and near(m.student_s, late) for m in moments),
+    }
+
+
 # ================================================================================= running a pair
 
 def run_pair(pair: Pair, t_path: Path, s_path: Path, cache_dir: Path, *, demo_truth: dict | None,
@@ -570,6 +598,7 @@ def run_pair(pair: Pair, t_path: Path, s_path: Path, cache_dir: Path, *, demo_tr
         if pair.group == "sample":
             joint = (demo_truth.get("arm_error") or {}).get("joint", SAMPLE_ARM_JOINT)
             row["arm_joint"], row["arm_joint_score"] = joint, row["joints"].get(joint)
+            row["mistakes_named"] = mistakes_named(card.moments, demo_truth)
     # Unrelated soundtracks: what audio sync alone claims (auto falls back to motion below 0.3).
     if pair.kind == "negative" and pair.soundtrack == "unrelated" and row["audio_confidence"] is None:
         try:

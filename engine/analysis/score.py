@@ -7,8 +7,21 @@ direction tracks along the aligned path (`Analysis.limb_comove`: 1 = moved exact
 teacher, about 0 = unrelated; a constant offset, i.e. style, cancels); pooled over the limbs in
 view with the joint weights w_l: C = sum w num / sqrt(sum w dt * sum w ds). The pose component is
 `comovement_score(C)` = 100 (1 - (1 - max(C, 0))^2): a quadratic loss on the movement the
-teacher's does not explain (`SCALE`). On real footage (issue #12): different dances 2-50, the
-same choreography by two dancers 80-94, a clip against itself or its mirror image 100.
+teacher's does not explain (`SCALE`), times (1 - M), M the mistake share below. On real
+footage (issue #12): different dances 2-50, the same choreography by two dancers 79-88, a clip
+against itself or its mirror image 100.
+
+Mistakes: C pools the whole dance, so a move done clearly wrong for 1 s of 12 s barely moves it.
+The pose component therefore also loses the share of the danced path that was a mistake,
+M = mean over the danced pairs of m_k (facing away and the still wait before the dance are not
+judged; `_mistake_share`). A pair's m_k is the largest over the limbs of (w_l / max w)
+clip((err - median_l - max(tol_l, MISTAKE_NOISE_K sigma_l)) / LOCAL_SPAN_DEG, 0, 1), kept only
+in stretches at least MIN_MOMENT_S long: the error beyond what is usual for this pair and limb.
+sigma_l = 1.4826 MAD of that limb's error over the path is the pair's own noise (two real dancers
+and their trackers differ by 10-20 degrees all the time, and that is already in C; a drawn or
+copied clip by 1-3), so only an excess that stands out of it is a mistake (the Hampel rule, k = 3).
+A freeze moment counts m_k = 1 over its span (the student does not dance the move at all).
+Timing mistakes are the timing component's. A constant offset is style: the median absorbs it.
 
 Per joint: `comovement_score(C_l')` times (1 - LOCAL_PENALTY W_l), where C_l' is the limb's own
 correlation leaned toward the pooled C by how little the teacher moves that limb against tracking
@@ -68,6 +81,10 @@ POSE_HALF_DEG = 30.0
 LOCAL_SPAN_DEG = 30.0
 #: Length of the worst stretch that lowers a joint's score, seconds (about one dance move).
 LOCAL_WINDOW_S = 1.0
+#: A limb's error is a mistake only beyond max(tolerance, this many robust standard deviations of
+#: the pair's own error for that limb) above its median: the Hampel outlier rule's 3 (1.4826 MAD
+#: estimates the standard deviation; 3 of them is the textbook threshold for "stands out").
+MISTAKE_NOISE_K = 3.0
 #: Share of a joint's co-movement score that a window entirely off (W_l = 1) takes away: a
 #: joint that moves with the teacher but is clearly wrong for a whole move keeps half.
 LOCAL_PENALTY = 0.5
@@ -273,7 +290,8 @@ def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
 
     Returns
     -------
-    pose : 0..100, or None when no limb is in view in both clips
+    pose : 0..100 before the mistake share (`_mistake_share`), or None when no limb is in view in
+        both clips
     pair : (K, L) per-pair limb scores 0..100, NaN where not compared or not in view
     joint : (L,) per-joint scores 0..100, NaN where not in view
     median_err : (L,) each limb's median direction error over the path, degrees (NaN: never compared)
@@ -283,7 +301,7 @@ def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
     n = np.asarray(a.limb_pairs, dtype=np.float64)
     w = jw * seen
     pooled = correlation(*(np.sum(w * x) for x in (num, dt, ds, n))) if w.sum() > 0 else np.nan
-    pose = round(float(comovement_score(pooled)), 1) if np.isfinite(pooled) else None
+    pose = float(comovement_score(pooled)) if np.isfinite(pooled) else None
 
     err = a.limb_error.astype(np.float64)
     with warnings.catch_warnings():
@@ -303,6 +321,37 @@ def _pose(a: Analysis, tol: np.ndarray, jw: np.ndarray
     shrunk = np.where(np.isfinite(pooled) & np.isfinite(trust), trust * own + (1.0 - trust) * pooled, own)
     joint = np.where(seen, comovement_score(shrunk) * (1.0 - LOCAL_PENALTY * worst), np.nan)
     return pose, 100.0 * (1.0 - excess), joint, median_err
+
+
+def _mistake_share(a: Analysis, tol: np.ndarray, jw: np.ndarray, freezes: list[Moment]) -> float:
+    """M, the share of the danced path that was a mistake, 0..1 (module docstring, "Mistakes").
+
+    A limb's excess counts where it stands out of the pair's own noise for that limb
+    (`MISTAKE_NOISE_K`), for at least `MIN_MOMENT_S`, weighted by the joint weight against the
+    largest one; each freeze moment's pairs count fully. 0 when nothing is judged.
+    """
+    judged = _danced(a) & ~a.facing_away                                                   # (K,)
+    if not judged.any():
+        return 0.0
+    err = a.limb_error.astype(np.float64)
+    err[~judged] = np.nan
+    err[:, ~a.limb_in_view] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)             # a limb never judged: NaN, left out
+        median = np.nanmedian(err, axis=0)                          # (L,) degrees: style
+        sigma = 1.4826 * np.nanmedian(np.abs(err - median), axis=0)  # (L,) degrees: the pair's noise
+    with np.errstate(invalid="ignore"):
+        excess = np.clip((err - median - np.maximum(tol, MISTAKE_NOISE_K * sigma)) / LOCAL_SPAN_DEG, 0.0, 1.0)
+    w = jw / jw.max() if jw.max() > 0 else np.zeros_like(jw)
+    per_pair = np.nan_to_num(excess * w, nan=0.0).max(axis=1)                              # (K,)
+    sustained = np.zeros(per_pair.shape, bool)
+    for lo, hi in true_runs(per_pair > 0):
+        if a.teacher_s[hi - 1] - a.teacher_s[lo] + 1 / a.teacher.fps >= MIN_MOMENT_S:
+            sustained[lo:hi] = True
+    per_pair = np.where(sustained, per_pair, 0.0)
+    for m in freezes:
+        per_pair[(a.student_s >= m.student_s[0]) & (a.student_s <= m.student_s[1])] = 1.0
+    return float(per_pair[judged].mean())
 
 
 def _in_active_ranges(a: Analysis) -> np.ndarray:
@@ -468,6 +517,9 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     fps = a.teacher.fps
     tol, jw = joint_tables(settings)
     pose, joint_pair, limb_score, median_err = _pose(a, tol, jw)
+    freezes = _freeze_moments(a)
+    if pose is not None:
+        pose = pose * (1.0 - _mistake_share(a, tol, jw, freezes))
     seen = a.limb_in_view
     pose_pair = _weighted_mean(joint_pair, np.broadcast_to(jw * seen, joint_pair.shape), axis=1)       # (K,)
     joints, joint_err = {}, {}
@@ -506,7 +558,7 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     timeline = uniform_filter1d(np.nan_to_num(timeline, nan=float(np.nanmean(timeline)) if np.isfinite(timeline).any()
                                               else 0.0), size=max(int(TIMELINE_SMOOTH_S * fps), 1))
 
-    moments = _form_moments(a, settings, tol) + _timing_moments(a, settings) + _freeze_moments(a)
+    moments = _form_moments(a, settings, tol) + _timing_moments(a, settings) + freezes
     moments = sorted(moments, key=lambda m: -m.severity)[: settings.max_moments]
     moments = [replace(m, counts=a.beats.span_counts(*m.teacher_s)) for m in moments]
     return Scorecard(overall=round(float(overall), 1), components=components, joints=joints,

@@ -45,11 +45,11 @@ COMPONENTS: tuple[str, ...] = ("pose", "timing", "trajectory", "silhouette", "dy
 #: Default component weights (relative; a component that cannot be computed gives its weight
 #: to the others in proportion). The overall must follow the calibrated scale (`score.SCALE`:
 #: 100 = indistinguishable, 85+ = right choreography, 50 or less = an unrelated dance). Only
-#: pose (limb co-movement) separates dances on real footage: unrelated dances 2-50, the same
-#: choreography 80-94 (issue #12); timing is measured against the music. Trajectory, silhouette
-#: and dynamics are not calibrated: they give 40-80 to unrelated dances AND 39-82 to real
-#: same-dance pairs, so any weight on them pulls both towards the middle. They stay computed,
-#: shown and weightable (their sliders start at 0).
+#: pose (limb co-movement, less clear mistakes) separates dances on real footage: unrelated
+#: dances 2-50, the same choreography 79-88 (issue #12); timing is measured against the music.
+#: Trajectory, silhouette and dynamics are not calibrated: they give 40-80 to unrelated dances
+#: AND 39-82 to real same-dance pairs, so any weight on them pulls both towards the middle. They
+#: stay computed, shown and weightable (their sliders start at 0).
 DEFAULT_COMPONENT_WEIGHTS: dict[str, float] = {
     "pose": 85.0, "timing": 15.0, "trajectory": 0.0, "silhouette": 0.0, "dynamics": 0.0}
 

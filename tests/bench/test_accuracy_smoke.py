@@ -124,3 +124,23 @@ def test_evaluate_criteria():
     assert by["mirrored copies detected (--mirror auto)"].passed
     assert by["sample student <= 92"].passed is None                     # no such pair in this run
     assert by["unrelated soundtracks: audio confidence <= 0.2"].passed
+
+
+def test_injected_mistakes_are_named_only_by_a_matching_moment():
+    from engine.analysis.score import Moment
+    truth = {"arm_error": {"side": "left", "student_s": [3.2, 4.2]},
+             "freeze": {"student_s": [9.3, 9.9]},
+             "tempo_sections": [{"student_s": [4.7, 6.7]}, {"student_s": [6.7, 8.3]}]}
+
+    def m(kind, span, joint=None):
+        facts = {"error_deg": None, "late_s": None, **{"form": {"error_deg": -30.0}, "timing": {"late_s": 0.3},
+                                                         "freeze": {"still_s": 0.5}}[kind]}
+        return Moment(teacher_s=span, student_s=span, kind=kind, joint=joint, severity=1.0, **facts)
+    found = [m("form", (3.3, 4.3), "left_elbow"), m("freeze", (9.35, 9.8)), m("timing", (5.0, 7.2))]
+    assert acc.mistakes_named(found, truth) == {"arm": True, "freeze": True, "late": True}
+    wrong = [m("form", (3.3, 4.3), "right_shoulder"), m("form", (6.0, 6.5), "left_shoulder"),
+             m("timing", (9.3, 9.9)), m("freeze", (1.0, 1.5))]
+    assert acc.mistakes_named(wrong, truth) == {"arm": False, "freeze": False, "late": False}
+    rows = [_row("sample", "positive", "sample", 91.0, mistakes_named={"arm": True, "freeze": False, "late": True})]
+    crit = {c.name: c for c in acc.evaluate(rows)[1]}["sample: each injected mistake named (arm, freeze, late)"]
+    assert not crit.passed and crit.value == pytest.approx(2 / 3, abs=1e-3) and crit.failing == ["sample"]

@@ -117,6 +117,19 @@ def test_demo_slow_fast_section_is_timing_not_form(demo):
 
 
 @pytest.mark.slow
+def test_demo_student_scores_92_or_less_with_its_mistakes_named_and_the_teacher_itself_98(demo, session_cache):
+    # Issue #12: the injected mistakes (1 s of the left arm 40 degrees low at the shoulder, a
+    # 0.6-s freeze, a slow-then-fast stretch) must show in the overall, not only in the moments.
+    out, truth, _, card = demo
+    assert card.overall <= 92, card.components
+    assert card.joints[truth["arm_error"]["joint"]] <= 85
+    kinds = {m.kind for m in card.moments}
+    assert {"form", "freeze", "timing"} <= kinds, [moment_json(m) for m in card.moments]
+    itself = score(analyze(out / "teacher.mp4", out / "teacher.mp4", cache_dir=session_cache))
+    assert itself.overall >= 98 and itself.moments == []
+
+
+@pytest.mark.slow
 def test_demo_alignment_follows_the_true_time_map(demo):
     _, truth, a, _ = demo
     tm = np.asarray(truth["time_map"])
@@ -409,7 +422,7 @@ def _pose_component(session_cache: Path, teacher: str, student: str) -> float:
 @needs_footage
 @pytest.mark.slow
 def test_the_same_choreography_by_two_dancers_scores_pose_75_or_more(session_cache):
-    assert _pose_component(session_cache, *PAIR) >= 75            # measured 80.1
+    assert _pose_component(session_cache, *PAIR) >= 75            # measured 78.7 (80.1 before the mistake share)
 
 
 @needs_footage

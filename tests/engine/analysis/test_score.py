@@ -16,6 +16,7 @@ import pytest
 from engine.analysis.compare import analyze_performances
 from engine.analysis.normalize import mirror_world
 from engine.analysis.score import (
+    MISTAKE_NOISE_K,
     POSE_HALF_DEG,
     SCALE,
     Moment,
@@ -171,8 +172,8 @@ def test_joint_weights_pool_the_limbs_as_computed_by_hand():
     assert wide.joints["left_elbow"] == pytest.approx(10.7, abs=0.2)
 
 
-def _arm_error(deg: float, start: int = 60, stop: int = 90) -> np.ndarray:
-    err = np.zeros(N)
+def _arm_error(deg: float, start: int = 60, stop: int = 90, n: int = N) -> np.ndarray:
+    err = np.zeros(n)
     err[start:stop] = deg
     return err
 
@@ -188,7 +189,10 @@ def test_a_one_second_30_degree_error_drops_that_joint_only():
     assert card.joints["left_wrist"] == pytest.approx(100 * (1 - 0.5 / 6), abs=0.2)
     others = {k: v for k, v in card.joints.items() if k not in ("left_shoulder", "left_elbow", "left_wrist")}
     assert len(others) == 11 and min(others.values()) >= 95
-    assert card.components["pose"] >= 99            # a 1-s slip barely changes the co-movement
+    # The co-movement stays 1 (C -> 100) but the slip is a mistake over 30 of the 180 pairs: the
+    # largest weighted excess is the upper arm's 0.5 (shoulders carry the largest weight), so
+    # M = 0.5 x 30 / 180 and pose = 100 (1 - 1/12) = 91.7.
+    assert card.components["pose"] == pytest.approx(100 * (1 - 0.5 * 30 / 180), abs=0.05)
     col = SCORED_JOINTS.index("left_shoulder")
     assert card.joint_timeline[75, col] == pytest.approx(50.0, abs=0.5)   # 100 (1 - 0.5) during the slip
     assert card.joint_timeline[20, col] == 100.0
@@ -203,6 +207,56 @@ def test_a_constant_direction_offset_is_style():
     card = score(analysis(student_world=dance(N, FPS, left_arm_error=np.full(N, 40.0))))
     assert card.joint_error_deg["left_shoulder"] == pytest.approx(40.0, abs=0.5)
     assert card.joints["left_shoulder"] >= 95 and card.components["pose"] >= 98
+
+
+# --- mistakes in the overall -------------------------------------------------------------------
+
+N12 = 360                                 # a 12-s dance
+
+
+def test_a_30_degree_one_second_error_in_a_12_s_dance_lowers_the_overall_a_constant_offset_does_not():
+    # The case: the left arm 30 degrees lower for 1 s (frames 150-179) of a 12-s dance.
+    # Pose = 100 (1 - M), M = 0.5 (upper arm excess (30 - 15) / 30) x 30 / 360 = 0.042 -> 95.8;
+    # with the default weights (pose 85, timing 15 at 100) the overall is 96.5, 3.5 below.
+    def card(err):
+        return score(analysis(n=N12, student_world=dance(N12, FPS, left_arm_error=err)))
+    clean = card(np.zeros(N12))
+    slip = card(_arm_error(30.0, 150, 180, n=N12))
+    offset = card(np.full(N12, 30.0))
+    assert clean.overall == 100.0
+    assert slip.components["pose"] == pytest.approx(100 * (1 - 0.5 * 30 / 360), abs=0.05)
+    assert slip.overall == pytest.approx(100 - 85 / 100 * 100 * 0.5 * 30 / 360, abs=0.1)
+    assert slip.overall <= clean.overall - 3
+    assert offset.overall >= 99.5                # the same 30 degrees all the time: style
+
+
+def test_an_error_inside_the_pairs_own_noise_is_not_a_mistake():
+    # Every limb's error jumps between 10 and 50 degrees frame by frame (sigma = 1.4826 MAD = 59
+    # with the excursion below in it, median 50): the left upper arm at 95 degrees for 1 s, 45
+    # above that median, stays inside 3 sigma of this pair's noise, so the pose is the co-movement
+    # alone (with the tolerance alone, 95 - 50 - 15 = 30 degrees past it would be fully wrong).
+    # The same kind of slip on a clean track (sigma 0: the tolerance 15 rules), 35 degrees for
+    # 1 s, is a mistake: (35 - 15) / 30 = 2/3 over 30 of 180 pairs, pose 100 (1 - 1/9) = 88.9.
+    noisy = np.tile(np.where(np.arange(N) % 2 == 0, 10.0, 50.0)[:, None], (1, len(SCORED_JOINTS))).astype(np.float32)
+    excursion = noisy.copy()
+    excursion[60:90, J["left_shoulder"]] = 95.0
+    e = excursion[:, J["left_shoulder"]]
+    sigma = 1.4826 * np.median(np.abs(e - 50.0))
+    assert np.median(e) == 50.0 and sigma == pytest.approx(59.3, abs=0.1) and 95.0 - 50.0 < MISTAKE_NOISE_K * sigma
+    assert score(analysis(limb_error=noisy)).components["pose"] == 100.0
+    assert score(analysis(limb_error=excursion)).components["pose"] == 100.0
+    clean = np.zeros((N, len(SCORED_JOINTS)), np.float32)
+    clean[60:90, J["left_shoulder"]] = 35.0
+    assert score(analysis(limb_error=clean)).components["pose"] == pytest.approx(100 * (1 - 1 / 9), abs=0.05)
+
+
+def test_a_freeze_is_a_mistake_over_its_span():
+    # Frames 92-118 (27 of 180 pairs) are a freeze moment (see the freeze test below): M = 27 / 180.
+    student_energy = np.full(N, 2.0)
+    student_energy[90:120] = 0.0
+    card = score(analysis(teacher_energy=np.full(N, 2.0), student_energy=student_energy))
+    assert [m.kind for m in card.moments] == ["freeze"]
+    assert card.components["pose"] == pytest.approx(100 * (1 - 27 / 180), abs=0.05)
 
 
 def test_a_hidden_leg_is_not_in_view_and_out_of_the_pose_score():
@@ -230,7 +284,7 @@ def test_mirrored_student_joints_are_named_as_their_own_limbs():
     card = score(analysis(student_world=student, mirror=True))
     assert card.joints["right_shoulder"] == pytest.approx(75.0, abs=0.2)
     assert card.joints["left_shoulder"] == 100.0
-    assert card.components["pose"] >= 99
+    assert card.components["pose"] == pytest.approx(100 * (1 - 0.5 * 30 / 180), abs=0.05)
 
 
 def test_the_scale_names_its_anchors():
