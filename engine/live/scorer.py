@@ -4,7 +4,8 @@ Per camera frame the user's limb directions in their own body frame
 (`engine.analysis.metrics.limbs.limb_directions` of the world landmarks; NaN where not visible)
 are kept with the reference time they were danced at. Over the last HISTORY_S seconds they are
 paired with the reference's limb directions (`LiveReference.limbs`) at the same reference times
-shifted by one constant lag, the best one within +-LAG_S (being a little late is not wrong), and
+shifted by one constant lag, the best one from LAG_S early to LATE_S late (a dancer who follows
+the reference on screen reacts to it, so being late by a reaction time is not wrong), and
 scored exactly as the report scores a whole attempt (`engine.analysis.score`): per limb the
 correlation of the two direction tracks after removing each side's mean (a steady personal
 difference, i.e. style, cancels), pooled over the limbs with the joint weights to C, and shown as
@@ -33,9 +34,13 @@ from engine.present.render import HIGHLIGHT_BELOW
 #: or two (the server scores 2-25 camera frames a second, so 5-60 frames), short enough that the
 #: score follows the dancer.
 HISTORY_S = 2.5
-#: Largest constant lateness (or earliness) of the user not counted against them, seconds: the
-#: window is matched at the best lag in +-LAG_S (the tolerance the live score has always had).
+#: Largest constant earliness (LAG_S) and lateness (LATE_S) of the user not counted against them,
+#: seconds: the window is matched at the best lag in [-LAG_S, +LATE_S]. A dancer following the
+#: reference on screen reacts to it, so lateness up to a reaction time plus the camera-to-server
+#: delay (measured on the fake camera: 0.3-1 s) is not a pose mistake; being early means guessing
+#: ahead, which the old +-0.3 s tolerance already covered.
 LAG_S = 0.3
+LATE_S = 1.0
 #: Fewer camera frames than this in the window carry no meaningful correlation: no score. 5 lets
 #: an overloaded machine (2 frames a second) still score; so few frames correlate more by chance
 #: (on the shared solo clips an unrelated dance's median rises from ~25 at 8+ frames a second to
@@ -93,20 +98,22 @@ class LiveScorer:
     """
 
     def __init__(self, reference: LiveReference, settings: ScoreSettings = ScoreSettings(), *,
-                 history_s: float = HISTORY_S, lag_s: float = LAG_S, mirror: bool = False) -> None:
+                 history_s: float = HISTORY_S, lag_s: float = LAG_S, late_s: float = LATE_S,
+                 mirror: bool = False) -> None:
         if not history_s > 0:
             raise ValueError(f"history_s must be > 0 seconds, got {history_s}")
-        if not lag_s >= 0:
-            raise ValueError(f"lag_s must be >= 0 seconds, got {lag_s}")
+        if not (lag_s >= 0 and late_s >= 0):
+            raise ValueError(f"lag_s and late_s must be >= 0 seconds, got {lag_s}, {late_s}")
         self.reference, self.settings, self.mirror = reference, settings, mirror
-        self.history_s, self.lag_s = float(history_s), float(lag_s)
+        self.history_s, self.lag_s, self.late_s = float(history_s), float(lag_s), float(late_s)
         _, self._w = joint_tables(settings)              # per group, so equal for both sides
         self._names = tuple(student_joint(j, mirror) for j in SCORED_JOINTS)
         self._ref = reference.limbs.astype(np.float64)   # (N, L, 3), teacher's columns
         self._t = reference.t.astype(np.float64)
-        steps = round(self.lag_s * reference.fps)
-        # Candidate lags in reference frames, smallest first (ties go to the smaller lag).
-        self._lags = np.array(sorted(range(-steps, steps + 1), key=lambda k: (abs(k), k)), dtype=np.intp)
+        early, late = round(self.lag_s * reference.fps), round(self.late_s * reference.fps)
+        # Candidate lags in reference frames (> 0: the user is late), smallest first (ties go to
+        # the smaller lag).
+        self._lags = np.array(sorted(range(-early, late + 1), key=lambda k: (abs(k), k)), dtype=np.intp)
         self._times: deque[float] = deque()
         self._base: deque[int] = deque()               # nearest reference frame of each time
         self._dirs: deque[np.ndarray] = deque()        # (L, 3) user directions, teacher's columns

@@ -37,9 +37,10 @@ SAMPLES_S, CLIPS_S = 600, 120
 IN_STEP_S = 0.07
 #: The section practised live: reference seconds, speed, repetitions; the page's countdown (raised
 #: from its default 3 s: on a cold server the pose model loads during it, which took up to 20 s at
-#: load average 25 here) and the stream's start-up until the first frame reaches the server, seconds.
+#: load average 25 here) and the stream's start-up until the first frame reaches the server, seconds
+#: (on the long side: the live score forgives a late dancer more than an early one).
 SECTION, SPEED, LOOPS = (2.0, 4.0), 0.5, 3
-DEFAULT_COUNTDOWN_S, COUNTDOWN_S, STARTUP_S = 3, 8, 1.0
+DEFAULT_COUNTDOWN_S, COUNTDOWN_S, STARTUP_S = 3, 8, 1.5
 CAMERA_W, CAMERA_H, CAMERA_FPS = 640, 480, 20
 STREAM_S = 90
 IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'

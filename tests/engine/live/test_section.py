@@ -74,15 +74,17 @@ def looped_dance(section: Section, reps: list[str], track) -> np.ndarray:
 
 def test_each_repetition_is_scored_on_its_own():
     """Another stretch of the dance in the first repetition, the left arm hanging in the second,
-    the section itself in the third: three scores, rising (measured 0, 58, 95.5: the third
+    the section itself in the third: three scores, rising (measured 25, 59, 95.5: the third
     repetition's first windows still reach into the second)."""
     track = dance(round(8.0 * FPS), FPS)
     section = Section(1.0, 4.0, speed=1.0, loops=3)
     cam = DancingCamera(looped_dance(section, ["other", "arm", "right"], track), FPS)
     s = session(reference_of(track), cam, countdown_s=0.0, section=section)
     run(s, cam, 2.96)
-    first = s.state()                                                      # still in the first repetition
-    assert first.repetition == 0 and len(first.repetition_scores) == 1
+    assert s.state().repetition == 0 and len(s.state().repetition_scores) == 1      # still the first
+    run(s, cam, 3.2)
+    first = s.state()                                                      # the second has begun
+    assert first.repetition == 1 and len(first.repetition_scores) == 2
     run(s, cam, 9.2)
     st = s.state()
     assert st.phase == "finished" and st.repetition == 2
