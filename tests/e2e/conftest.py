@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,23 +67,23 @@ def screenshot_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def server(browser_path, session_cache, tmp_path_factory):
-    """`streamlit run app.py` on a free localhost port, with the session's pose cache."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env["DANCE_CACHE_DIR"] = str(session_cache)
+@contextmanager
+def streamlit_server(log_path: Path, env: dict[str, str], *, port: int | None = None, host: str = "127.0.0.1",
+                     extra_args: tuple[str, ...] = ()) -> Iterator[dict]:
+    """`streamlit run app.py` on `port` (default: a free one) of 127.0.0.1, its output in
+    `log_path`; yields {"url": "http://<host>:<port>", "log": log_path} once its health check
+    answers, and stops it afterwards."""
+    port = free_port() if port is None else port
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           *extra_args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                     if r.read().strip() == b"ok":
                         break
             except OSError:
@@ -89,7 +91,7 @@ def server(browser_path, session_cache, tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
-        yield {"url": url, "log": log_path}
+        yield {"url": f"http://{host}:{port}", "log": log_path}
     finally:
         proc.terminate()
         try:
@@ -97,3 +99,33 @@ def server(browser_path, session_cache, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the LLM's keys (no test talks to a model), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(browser_path, session_cache, tmp_path_factory):
+    """`streamlit run app.py` on a free localhost port, with the session's pose cache."""
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with streamlit_server(log_path, server_env(DANCE_CACHE_DIR=str(session_cache))) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def persistent_page(browser_path, server, tmp_path_factory):
+    """One Chromium page (a persistent profile, VIEWPORT) kept for a whole test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=browser_path, headless=True,
+            args=CHROMIUM_ARGS, viewport=VIEWPORT)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()

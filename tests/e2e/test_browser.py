@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import footage, needs_footage
-from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, full_screenshot
+from tests.e2e.conftest import full_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_footage]
 
@@ -29,17 +29,8 @@ FRESH = ':not([data-stale="true"])'  # Streamlit marks elements of the previous 
 
 
 @pytest.fixture(scope="module")
-def page(browser_path, server, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=browser_path, headless=True,
-            args=CHROMIUM_ARGS, viewport=VIEWPORT)
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
+def page(persistent_page):
+    return persistent_page
 
 
 def chart_titles(page) -> list[str]:

@@ -19,17 +19,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from engine.library import EVERYONE, LOCAL_ADMIN, ClipInfo, Library, User
-from tests.conftest import REPO
-from tests.e2e.conftest import CHROMIUM_ARGS, SERVER_START_S, free_port, full_screenshot
+from tests.e2e.conftest import (
+    CHROMIUM_ARGS,
+    free_port,
+    full_screenshot,
+    server_env,
+    streamlit_server,
+)
 from tests.engine.library.conftest import make_report
 
 pytestmark = [pytest.mark.browser]
@@ -105,35 +106,11 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 role_claim = "role"
 max_jobs = 2
 """)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(DANCE_CACHE_DIR=str(studio["cache"]), DANCE_DB_URL=studio["url"])
-    log_path = folder / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--secrets.files", str(secrets)]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield {"url": url, "log": log_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    env = server_env(DANCE_CACHE_DIR=str(studio["cache"]), DANCE_DB_URL=studio["url"])
+    # localhost, not 127.0.0.1: the provider redirects back to the redirect_uri's host.
+    with streamlit_server(folder / "server.log", env, port=port, host="localhost",
+                          extra_args=("--secrets.files", str(secrets))) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +229,8 @@ def test_the_teacher_sees_both_attempts(browser, studio_server, studio, screensh
         for who in ("ana", "ben"):
             text = open_library(page, studio_server, studio["ids"][who])
             assert f"{FILES[who]} (student) vs {FILES['teacher']} (teacher)" in text
-            assert page.get_by_role("button", name="Report (JSON)").count() == 1
+            download = page.get_by_role("button", name="Report (JSON)")
+            download.first.wait_for(timeout=STEP_S * 1000)       # drawn after the report's heading
+            assert download.count() == 1
     finally:
         context.close()
