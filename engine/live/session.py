@@ -13,9 +13,9 @@ it passes the reference's end the phase is "finished" and the page calls `finish
 returns the recording for the normal comparison pipeline. A frame that carries its capture time
 (`process(rgb, t=...)`, the WebRTC frame's timestamp) is placed on the reference clock by that
 time, not by when it reached the server: a loaded server that processes frames late or unevenly
-still compares each picture with the reference at the moment the camera took it. Recording time t corresponds to
-reference time ``t + reference.start_s`` (``start_s`` is 0 for nearly every file), to within one
-camera frame.
+still compares each picture with the reference at the moment the camera took it. Recording time
+t corresponds to reference time ``t + reference.start_s`` (``start_s`` is 0 for nearly every
+file), to within one camera frame.
 
 Section practice (`Section`): the reference clock runs over one section of the reference only,
 at `speed` (0.5: half speed), and loops it `loops` times; each repetition is scored on its own
