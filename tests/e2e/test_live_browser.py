@@ -151,23 +151,33 @@ def open_page(p, browser_path: str, camera: Path, url: str):
 
 
 def choose_reference(page, option: str) -> None:
-    """Pick `option` in the reference chooser. A rerun of the page (a job's progress) closes an
-    open list, so the list is opened again until the option can be clicked."""
+    """Pick `option` in the reference chooser: typed, since the list shows only its first entries
+    when many clips are analysed (the session cache here). A rerun of the page (a job's progress)
+    closes an open list, so it is opened again (after Escape) until the option can be clicked."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for attempt in range(CHOOSE_TRIES):
+    for _ in range(CHOOSE_TRIES):
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Reference to dance along with").click()
+        page.keyboard.type(option.strip(" ·"))          # the list filters as one types
+        listed = page.get_by_role("option", name=re.compile(re.escape(option))).first
         try:
-            page.get_by_role("option", name=re.compile(re.escape(option))).click(timeout=10_000)
+            listed.wait_for(timeout=10_000)
+            listed.click()
             return
         except PlaywrightTimeout:
-            if attempt == CHOOSE_TRIES - 1:
-                raise
+            page.keyboard.press("Escape")
+    pytest.fail(f"no reference option {option!r} after {CHOOSE_TRIES} tries; options seen: "
+                f"{page.get_by_role('option').all_inner_texts()}")
 
 
-def wait_reference_ready(page, name: str) -> None:
-    page.get_by_text(re.compile(rf"{re.escape(name)}: [\d.]+ s of dancing; you will see its video")).wait_for(
-        timeout=REFERENCE_S * 1000)
+def wait_reference_ready(page, name: str, shot: Path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(re.compile(rf"{re.escape(name)}: [\d.]+ s of dancing; you will see its video")).wait_for(
+            timeout=REFERENCE_S * 1000)
+    except PlaywrightTimeout:
+        pytest.fail(f"the reference {name} was not ready within {REFERENCE_S} s; {what_the_page_shows(page, shot)}")
 
 
 def status(page) -> str:
@@ -275,7 +285,7 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
             page.screenshot(path=str(screenshot_dir / "live_00_first_visit.png"))
             choose_reference(page, "Upload a new clip")
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(clips["reference"]))
-            wait_reference_ready(page, clips["reference"].name)
+            wait_reference_ready(page, clips["reference"].name, screenshot_dir / "live_01_not_ready.png")
             scores, pictures = dance(page, screenshot_dir / "live_01_different", stop_after_s=STOP_AFTER_S)
             outcome = wait_for_report(page, REPORT_S, screenshot_dir / "live_02_different_no_report.png")
             full_screenshot(page, screenshot_dir / "live_02_different_stopped.png")
@@ -288,7 +298,7 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
         browser, page = open_page(p, browser_path, cameras["matching"], server["url"])
         try:
             choose_reference(page, f"{clips['reference'].name} · ")
-            wait_reference_ready(page, clips["reference"].name)
+            wait_reference_ready(page, clips["reference"].name, screenshot_dir / "live_03_not_ready.png")
             scores, pictures = dance(page, screenshot_dir / "live_03_matching")
             outcome = wait_for_report(page, REPORT_S, screenshot_dir / "live_04_matching_no_report.png")
             page.wait_for_timeout(1500)
