@@ -105,6 +105,7 @@ def test_practice_a_moment_loops_at_half_speed_in_step_and_mirrors(browser_path,
             # Choose a moment: a form moment (a limb off) if the samples have one, else the first.
             page.locator(".st-key-practice_moment").click()
             options = page.get_by_role("option")
+            options.first.wait_for(timeout=30_000)                  # the list is drawn after the click
             names = options.all_inner_texts()
             chosen = next((n for n in names if "form:" in n), names[0])
             options.filter(has_text=chosen).first.click()
