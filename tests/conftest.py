@@ -47,3 +47,38 @@ def load_clip(session_cache):
             pytest.skip(f"shared clip {rel} is missing")
         return load_or_extract(path, cache_dir=session_cache)
     return _load
+
+
+#: After the last test, how long threads and child processes a test left behind may take to end, seconds.
+LEFTOVER_GRACE_S = 30.0
+
+
+def pytest_unconfigure(config) -> None:
+    """Never let a test's leftover keep the run from ending (CI would wait until its time limit).
+
+    Python waits at exit for every non-daemon thread and every multiprocessing child. Whatever is
+    still alive after `LEFTOVER_GRACE_S` is named on stderr; children are terminated, and if
+    threads remain the process exits at once with a failing status, so the leak is seen and fixed.
+    """
+    import multiprocessing
+    import sys
+    import threading
+    import time
+
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    for child in multiprocessing.active_children():
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            sys.stderr.write(f"\ntests left a child process running: {child!r}; terminated\n")
+            child.terminate()
+            child.join(10)
+    threads = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in threads if t.is_alive()]
+    if stuck:
+        sys.stderr.write(f"\ntests left non-daemon threads running: {[t.name for t in stuck]}; exiting without "
+                         "waiting for them\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(3)

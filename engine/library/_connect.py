@@ -13,6 +13,8 @@ or is of a newer schema raises `LibraryError` and is left exactly as it was.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,7 +90,7 @@ def _sqlite_engine(u) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")   # safe with WAL: a power cut loses at most the last commits
         cur.close()
 
@@ -97,6 +99,25 @@ def _sqlite_engine(u) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine
+
+
+def _set_wal(cur) -> None:
+    """Switch the file to WAL mode (persistent, so only the first connection to a new file changes it).
+
+    SQLite answers "database is locked" at once, without its busy handler, when two connections
+    switch a new file's journal mode together; retried here for up to `BUSY_TIMEOUT_S`.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 @contextmanager

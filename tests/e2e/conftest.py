@@ -51,6 +51,24 @@ def full_screenshot(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
+def open_options(page, box, *, tries: int = 5, wait_s: float = 10.0) -> list[str]:
+    """Open the select box `box` (a Playwright locator) and return its options' texts.
+
+    A rerun of the page (a job's progress, a cache filling) closes an open list or replaces the
+    box under the click, so the list is opened again (after Escape) until its options are drawn.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        box.click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=wait_s * 1000)
+            return page.get_by_role("option").all_inner_texts()
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    pytest.fail(f"the list {box} showed no options after {tries} tries of {wait_s:.0f} s")
+
+
 @pytest.fixture(scope="module")
 def browser_path() -> str:
     path = chromium_path()

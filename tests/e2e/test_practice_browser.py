@@ -27,7 +27,7 @@ import pytest
 
 from engine.demo import TEACHER_FILE, make_demo
 from engine.io.video import frames
-from tests.e2e.conftest import CHROMIUM_ARGS, full_screenshot
+from tests.e2e.conftest import CHROMIUM_ARGS, full_screenshot, open_options
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -103,12 +103,9 @@ def test_practice_a_moment_loops_at_half_speed_in_step_and_mirrors(browser_path,
             page.goto(server["url"])
             page.get_by_role("heading", name="Practice a moment").wait_for(timeout=SAMPLES_S * 1000)
             # Choose a moment: a form moment (a limb off) if the samples have one, else the first.
-            page.locator(".st-key-practice_moment").click()
-            options = page.get_by_role("option")
-            options.first.wait_for(timeout=30_000)                  # the list is drawn after the click
-            names = options.all_inner_texts()
+            names = open_options(page, page.locator(".st-key-practice_moment"))
             chosen = next((n for n in names if "form:" in n), names[0])
-            options.filter(has_text=chosen).first.click()
+            page.get_by_role("option").filter(has_text=chosen).first.click()
             page.locator(".st-key-practice_speed").get_by_text("0.5x", exact=True).click()
             frame = player_frame(page, rate=0.5, mirrored=False)
             caption = page.get_by_text(re.compile(r"^Teacher [\d.]+-[\d.]+ s, student")).inner_text()

@@ -12,6 +12,9 @@ from tests.engine.library.conftest import make_report
 
 #: No single write may wait longer than this for another writer, seconds.
 MAX_WAIT_S = 10.0
+#: How long a worker waits for the others to be ready; a worker that failed to open the library
+#: breaks the barrier instead of leaving the rest (and the interpreter's exit) waiting forever.
+BARRIER_TIMEOUT_S = 120.0
 SHARED_TEACHER = "f" * 64
 
 
@@ -23,7 +26,7 @@ def _write_attempts(url: str, worker: int, n: int, barrier=None) -> list[float]:
     durations = []
     try:
         if barrier is not None:
-            barrier.wait()
+            barrier.wait(BARRIER_TIMEOUT_S)
         for i in range(n):
             t0 = time.perf_counter()
             lib.record_comparison(make_report(teacher=SHARED_TEACHER, student=student, overall=float(i)),
@@ -61,8 +64,9 @@ def test_threads_never_lose_a_row(db_url: str) -> None:
             results[w] = _write_attempts(db_url, w, n, barrier)
         except BaseException as exc:   # noqa: BLE001 (reported below)
             errors.append(exc)
+            barrier.abort()            # the others stop waiting for this one
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
+    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -83,7 +87,7 @@ def test_one_library_shared_by_threads(db_url: str) -> None:
         except BaseException as exc:   # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in range(5)]
+    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(5)]
     for t in threads:
         t.start()
     for t in threads:
@@ -97,6 +101,7 @@ def _process_main(url: str, worker: int, n: int, barrier, out) -> None:
     try:
         out.put((worker, _write_attempts(url, worker, n, barrier), None))
     except BaseException as exc:   # noqa: BLE001 (sent to the parent)
+        barrier.abort()
         out.put((worker, [], repr(exc)))
 
 
@@ -104,12 +109,19 @@ def test_two_processes_never_lose_a_row(db_url: str) -> None:
     workers, n = 2, 25
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(workers), ctx.Queue()
-    procs = [ctx.Process(target=_process_main, args=(db_url, w, n, barrier, out)) for w in range(workers)]
+    procs = [ctx.Process(target=_process_main, args=(db_url, w, n, barrier, out), daemon=True)
+             for w in range(workers)]
     for p in procs:
         p.start()
-    results = [out.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(30)
+    try:
+        results = [out.get(timeout=180) for _ in procs]
+        for p in procs:
+            p.join(30)
+    finally:   # a stuck worker must not keep the test run from ending
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join(10)
     assert [err for _, _, err in results] == [None, None]
     assert all(p.exitcode == 0 for p in procs)
     _check(db_url, workers, n)
