@@ -28,8 +28,9 @@ correlation leaned toward the pooled C by how little the teacher moves that limb
 noise (`LIMB_NOISE_DEG`), and W_l is the worst
 LOCAL_WINDOW_S moving mean of the pair's local excess clip((err - median_l - tol_l) /
 LOCAL_SPAN_DEG, 0, 1): err the direction error, median_l the pair's own typical error for that
-limb (style), tol_l the joint group's tolerance. The per-pair pose of the timeline and
-`joint_timeline` is 100 (1 - local excess). Timing: a lateness within the tolerance is free;
+limb (style), tol_l the joint group's tolerance. `joint_timeline` is 100 (1 - local excess) per
+limb; the timeline's per-pair pose is that (pooled over the limbs) times the co-movement score
+comovement_score(C) / 100, so its level is the dance's and its dips are the mistakes. Timing: a lateness within the tolerance is free;
 beyond it the pair score falls as 100 / (1 + (excess / TIMING_HALF_S)^2).
 
 Form moments are limb-direction error spikes against a rolling baseline
@@ -518,10 +519,13 @@ def score(a: Analysis, settings: ScoreSettings = ScoreSettings()) -> Scorecard:
     tol, jw = joint_tables(settings)
     pose, joint_pair, limb_score, median_err = _pose(a, tol, jw)
     freezes = _freeze_moments(a)
+    seen = a.limb_in_view
+    # The timeline's pose: the dance's co-movement level, lowered where a limb is off (local
+    # excess), so a different dance sits low all along and a good one dips at its mistakes.
+    local_pair = _weighted_mean(joint_pair, np.broadcast_to(jw * seen, joint_pair.shape), axis=1)      # (K,)
+    pose_pair = local_pair * ((pose if pose is not None else 100.0) / 100.0)
     if pose is not None:
         pose = pose * (1.0 - _mistake_share(a, tol, jw, freezes))
-    seen = a.limb_in_view
-    pose_pair = _weighted_mean(joint_pair, np.broadcast_to(jw * seen, joint_pair.shape), axis=1)       # (K,)
     joints, joint_err = {}, {}
     for j, name in enumerate(SCORED_JOINTS):
         if seen[j] and np.isfinite(limb_score[j]):

@@ -172,6 +172,23 @@ def test_joint_weights_pool_the_limbs_as_computed_by_hand():
     assert wide.joints["left_elbow"] == pytest.approx(10.7, abs=0.2)
 
 
+POSE_ONLY = ScoreSettings(weights={"pose": 100.0, "timing": 0.0, "trajectory": 0.0, "silhouette": 0.0,
+                                   "dynamics": 0.0})
+
+
+def test_the_timeline_sits_at_the_dances_pose_level():
+    # Pooled co-movement C = 0.6 (pose 84, as above) and no limb ever off its usual error: the
+    # pose timeline is 84 all along, not 100 (a dance that only partly moves with the teacher's
+    # must not draw a perfect line under an 84).
+    a = _with_comove(analysis(), {"left_upper_arm": (1.0, 1.0, 1.0), "left_forearm": (0.0, 1.0, 1.0)})
+    card = score(a, POSE_ONLY)
+    assert card.overall == 84.0
+    np.testing.assert_allclose(card.timeline, 84.0, atol=0.05)
+    # Nothing co-moves (C = 0): the timeline is 0 where it was 100 (1 - local excess) = 100 before.
+    none = score(_with_comove(analysis(), {"left_upper_arm": (0.0, 1.0, 1.0)}), POSE_ONLY)
+    assert none.overall == 0.0 and float(np.max(none.timeline)) == 0.0
+
+
 def _arm_error(deg: float, start: int = 60, stop: int = 90, n: int = N) -> np.ndarray:
     err = np.zeros(n)
     err[start:stop] = deg
@@ -196,6 +213,9 @@ def test_a_one_second_30_degree_error_drops_that_joint_only():
     col = SCORED_JOINTS.index("left_shoulder")
     assert card.joint_timeline[75, col] == pytest.approx(50.0, abs=0.5)   # 100 (1 - 0.5) during the slip
     assert card.joint_timeline[20, col] == 100.0
+    # The pose timeline: 100 away from the slip (C = 1), lower through it (limbs pooled, smoothed).
+    line = score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0))), POSE_ONLY).timeline
+    assert line[20] == pytest.approx(100.0, abs=0.05) and line[75] < 95.0
     # A wider tolerance forgives it: shoulders 30 -> no excess.
     loose = score(analysis(student_world=dance(N, FPS, left_arm_error=_arm_error(30.0))),
                   ScoreSettings(tolerance_deg={**ScoreSettings().tolerance_deg, "shoulders": 30.0}))
