@@ -193,12 +193,13 @@ def joint_heatmap_figure(card: Scorecard, *, mirror: bool = False) -> go.Figure:
 
 
 def joint_bars_figure(card: Scorecard) -> go.Figure:
-    """Per-joint scores (worst first) beside each joint's typical direction error and its tolerance.
+    """Per-joint scores (worst first) beside each joint's usual direction difference and its free band.
 
-    Left panel: score bars 0..100. Right panel: median limb direction error (dot; red when beyond
-    the tolerance) against the tolerance of the joint's group (grey bar), degrees. The score
-    forgives a steady difference (style) and the tolerance beyond it; the dot shows how large
-    that steady difference is.
+    Left panel: score bars 0..100. Right panel, degrees: the median limb direction difference
+    (dot: the dancer's steady difference, style, which the score forgives) and the band above it
+    that is still free (grey bar from the median to median + the group's tolerance). Only error
+    beyond that band, held for a while, lowers the score; the dot is not compared with the
+    tolerance.
     """
     items = sorted(card.joints.items(), key=lambda kv: (kv[1], kv[0]))
     names = [joint_label(n) for n, _ in items]
@@ -208,24 +209,25 @@ def joint_bars_figure(card: Scorecard) -> go.Figure:
     colors = [BAR_COLORS["poor" if s < POOR else "fair" if s < FAIR else "good"] for s in scores]
 
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.55, 0.45], horizontal_spacing=0.04,
-                        subplot_titles=("score (0-100)", "median direction error vs tolerance (degrees)"))
+                        subplot_titles=("score (0-100)", "usual direction difference and free band (degrees)"))
     fig.add_trace(go.Bar(
         x=scores, y=names, orientation="h", marker_color=colors, text=[f"{s:.0f}" for s in scores],
         textposition="outside", cliponaxis=False, name="score", showlegend=False,
         customdata=np.stack([errors, tol], axis=1) if len(items) else None,
-        hovertemplate="%{y}: score %{x:.1f}<br>mean error %{customdata[0]:.1f}°, tolerance %{customdata[1]:.0f}°"
-                      "<extra></extra>"), row=1, col=1)
+        hovertemplate="%{y}: score %{x:.1f}<br>usual difference %{customdata[0]:.1f}°, free band "
+                      "+%{customdata[1]:.0f}°<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Bar(
-        x=tol, y=names, orientation="h", marker_color="rgba(120,120,120,0.28)", name="tolerance (free)",
-        hovertemplate="%{y}: tolerance %{x:.0f}°<extra></extra>"), row=1, col=2)
+        x=tol, base=errors, y=names, orientation="h", marker_color="rgba(120,120,120,0.28)",
+        name="free band (tolerance)", customdata=errors + tol,
+        hovertemplate="%{y}: free up to %{customdata:.0f}° (usual + tolerance)<extra></extra>"), row=1, col=2)
     fig.add_trace(go.Scatter(
         x=errors, y=names, mode="markers+text",
-        marker={"color": [BAR_COLORS["poor"] if e > t else BAR_COLORS["good"] for e, t in zip(errors, tol)],
-                "size": 12, "line": {"color": "#333", "width": 1}},
-        text=[f"{e:.0f}°" if np.isfinite(e) else "" for e in errors], textposition="middle right",
-        name="median direction error", hovertemplate="%{y}: median error %{x:.1f}°<extra></extra>"), row=1, col=2)
+        marker={"color": "#4c6a92", "size": 12, "line": {"color": "#333", "width": 1}},
+        text=[f"{e:.0f}°" if np.isfinite(e) else "" for e in errors], textposition="middle left",
+        name="usual difference (style, forgiven)", hovertemplate="%{y}: median difference %{x:.1f}°<extra></extra>"),
+        row=1, col=2)
     fig.update_xaxes(range=[0, 112], row=1, col=1, title_text="score")
-    top = float(np.nanmax(np.concatenate([errors, tol, [10.0]]))) * 1.25
+    top = float(np.nanmax(np.concatenate([errors + tol, [10.0]]))) * 1.1
     fig.update_xaxes(range=[0, top], row=1, col=2, title_text="degrees")
     fig.update_yaxes(autorange="reversed", tickfont={"size": 13}, row=1, col=1)
     fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0.56}, barmode="overlay")
