@@ -98,8 +98,9 @@ def uploaded_clips() -> dict[str, Clip]:
     return {r: Clip(path=c.path, name=c.name, sha256=c.sha256) for r, (_, c) in kept.items()}
 
 
-def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
-    """Extract (or load from the cache) every clip at once, each with its progress bar. True if all ok."""
+def extract_clips(clips: dict[str, Clip], slots: dict, *, record: bool) -> bool:
+    """Extract (or load from the cache) every clip at once, each with its progress bar. True if all ok.
+    `record`: add each clip to the user's library (their own uploads; not the built-in samples)."""
     failed = st.session_state["failed"]
     jobs = shared_jobs()
     running = []
@@ -123,7 +124,8 @@ def extract_clips(clips: dict[str, Clip], slots: dict) -> bool:
             ok = False
         else:
             clip_caption(slots[role], clips[role].name, perf)
-            record_clip(DIRS.cache, perf, clips[role])
+            if record:
+                record_clip(DIRS.cache, perf, clips[role])
     return ok
 
 
@@ -133,8 +135,9 @@ def clip_caption(slot, name: str, perf) -> None:
 
 
 def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: ScoreSettings, akey: tuple,
-                 slot) -> Analysis | None:
-    """The Analysis of the pair under `align`: from the session, else sync + DTW as a job."""
+                 slot, *, record: bool) -> Analysis | None:
+    """The Analysis of the pair under `align`: from the session, else sync + DTW as a job;
+    `record`: add the comparison to the user's library (not for the built-in samples)."""
     ss = st.session_state
     if akey in ss["analyses"]:
         return ss["analyses"][akey]
@@ -147,7 +150,8 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: S
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:
         ss["analyses"] = {akey: a}  # one at a time: an Analysis holds every frame's masks
-        record_comparison(DIRS.cache, a, align, score_settings, clips, source="upload")
+        if record:
+            record_comparison(DIRS.cache, a, align, score_settings, clips, source="upload")
     return a
 
 
@@ -174,7 +178,8 @@ def main() -> None:
                "and deleted when you remove or replace them; only the pose data is kept, in the cache.")
     results = st.container()
 
-    if st.session_state["source"] == SOURCE_SAMPLES:
+    own = st.session_state["source"] != SOURCE_SAMPLES   # the built-in samples are nobody's library clips
+    if not own:
         clips = sample_clips(DIRS.samples, results)
         if clips is None:
             return
@@ -190,7 +195,7 @@ def main() -> None:
     akey = ("analyze", *(clips[r].sha256 if r in clips else None for r in ROLES), FINGERPRINT, align)
     cached = st.session_state["analyses"].get(akey)
     if cached is None:
-        if not extract_clips(clips, slots):
+        if not extract_clips(clips, slots, record=own):
             return
         if len(clips) < 2:
             missing = next(r for r in ROLES if r not in clips)
@@ -200,7 +205,7 @@ def main() -> None:
         for role, perf in zip(ROLES, (cached.teacher, cached.student)):
             clip_caption(slots[role], clips[role].name, perf)
     with results:
-        a = get_analysis(clips, align, score_settings, akey, st.container())
+        a = get_analysis(clips, align, score_settings, akey, st.container(), record=own)
         if a is None:
             return
         card = score(a, score_settings)

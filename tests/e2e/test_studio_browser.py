@@ -186,8 +186,8 @@ def test_a_student_sees_only_their_own_and_the_shared_routine(browser, studio_se
         full_screenshot(page, screenshot_dir / f"studio-library-{me}.png")
         assert f"Shared with you: {ROUTINE} by {TEACHER.id}" in text
         # Their own clip and the shared one; their own attempt; the other's name nowhere.
-        # (plus the two built-in sample clips once the Compare page, where sign-in lands, has analysed them)
-        assert re.search(r"\b(2|4) clip\(s\)", text) and "1 comparison(s)" in text, text
+        # (the built-in sample clips the Compare page, where sign-in lands, analyses are nobody's clips)
+        assert re.search(r"\b2 clip\(s\)", text) and "1 comparison(s)" in text, text
         assert FILES[other] not in text and other.capitalize() not in text and SHAS[other][:8] not in text
         options = open_options(page, page.get_by_test_id("stSelectbox").filter(has_text="Dancer").last)
         assert options == [me.capitalize(), "Teacher"], options
@@ -226,9 +226,8 @@ def test_the_teacher_sees_both_attempts(browser, studio_server, studio, screensh
         page.get_by_text("comparison(s)").first.wait_for(timeout=STEP_S * 1000)   # the tables are drawn
         text = _main_text(page)
         assert f"Shared: {ROUTINE} with everyone" in text
-        # Their routine clip (plus the two built-in sample clips once the Compare page, where sign-in
-        # lands, has analysed them for this user); both students' attempts.
-        assert re.search(r"\b(1|3) clip\(s\)", text) and "2 comparison(s)" in text, text
+        # Their routine clip (not the built-in samples the Compare page analyses); both students' attempts.
+        assert re.search(r"\b1 clip\(s\)", text) and "2 comparison(s)" in text, text
         options = open_options(page, page.get_by_test_id("stSelectbox").filter(has_text="Dancer").last)
         assert options == ["Ana", "Ben", "Teacher"], options   # progress of each
         page.keyboard.press("Escape")

@@ -126,6 +126,17 @@ def test_first_visit_compares_the_sample_clips(page, expected):
     assert "200 MB" in text                                 # the upload limit is stated
 
 
+def test_the_built_in_samples_are_not_recorded_in_the_library(page, env):
+    # They are everybody's demo, not the visitor's clips or attempts (signed in, each user's
+    # library would otherwise start with two clips and a comparison they never made).
+    from engine.library import LOCAL_ADMIN, Library, default_url
+
+    student = hashlib.sha256((env["cache"] / "samples" / "student.mp4").read_bytes()).hexdigest()
+    with Library(default_url(env["cache"]), user=LOCAL_ADMIN) as lib:
+        assert student not in {c.sha256 for c in lib.list_clips()}
+        assert student not in {r.student_sha256 for r in lib.list_comparisons()}
+
+
 def test_choosing_a_moment_seeks_every_video(page, expected):
     card = score(expected)
     assert card.moments, "the sample clips have injected mistakes"
