@@ -198,13 +198,13 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
     await start.wait()
     zones = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     dropped = time.monotonic()
-    redrops = await drop(page, zones.nth(0), teacher) + await drop(page, zones.nth(1), student)
     heading = page.get_by_role("heading", name=f"Result: {teacher.name} (teacher) vs {student.name} (student)")
-    error = None
+    error, redrops = None, 0
     try:
+        redrops = await drop(page, zones.nth(0), teacher) + await drop(page, zones.nth(1), student)
         await heading.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
     except Exception as exc:  # noqa: BLE001 (a session that fails is counted, not fatal)
-        error = f"no result: {type(exc).__name__}"
+        error = f"no result: {type(exc).__name__}: {exc}"[:200]
     done = time.monotonic()
     alerts = await page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
     if alerts and error is None:
