@@ -223,7 +223,7 @@ def joint_bars_figure(card: Scorecard) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=errors, y=names, mode="markers+text",
         marker={"color": "#4c6a92", "size": 12, "line": {"color": "#333", "width": 1}},
-        text=[f"{e:.0f}°" if np.isfinite(e) else "" for e in errors], textposition="middle left",
+        text=[f"{e:.0f}°" if np.isfinite(e) else "" for e in errors], textposition="middle right",
         name="usual difference (style, forgiven)", hovertemplate="%{y}: median difference %{x:.1f}°<extra></extra>"),
         row=1, col=2)
     fig.update_xaxes(range=[0, 112], row=1, col=1, title_text="score")
