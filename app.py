@@ -224,8 +224,10 @@ def compare_page() -> None:
 # app_pages/, not pages/: Streamlit would treat a pages/ folder as the old automatic page list,
 # and a first visit straight to one of them would then show that list (with this page as "app").
 # The file names keep the page names of their URLs (AppTest's switch_page finds a page by it).
+# No page icons: a ":material/" page icon becomes the tab's favicon, fetched by every visitor's
+# browser from Google's font servers (the app's own favicon is set in ui.job_view.run_page).
 st.navigation([
-    st.Page(compare_page, title="Compare", icon=":material/compare:", url_path="Compare", default=True),
-    st.Page("app_pages/1_Live_practice.py", title="Live practice", icon=":material/videocam:", url_path="Live_practice"),
-    st.Page("app_pages/2_Library.py", title="Library", icon=":material/video_library:", url_path="Library"),
+    st.Page(compare_page, title="Compare", url_path="Compare", default=True),
+    st.Page("app_pages/1_Live_practice.py", title="Live practice", url_path="Live_practice"),
+    st.Page("app_pages/2_Library.py", title="Library", url_path="Library"),
 ]).run()

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -16,6 +17,8 @@ from ui.jobs import Job, Jobs
 
 logger = logging.getLogger("dance.app")
 
+#: The app's icon (64 x 64 PNG, ours), for the browser tab.
+FAVICON = Path(__file__).with_name("favicon.png")
 #: How often a running job's progress is redrawn, seconds.
 POLL_S = 0.25
 
@@ -96,7 +99,9 @@ def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
     from ui.compat import fix_media_gzip
 
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
-    st.set_page_config(page_title=title, page_icon="💃", layout="wide")
+    # A favicon served by the app itself: an emoji or a page's ":material/" icon would make every
+    # visitor's browser fetch the favicon from Google's font servers.
+    st.set_page_config(page_title=title, page_icon=str(FAVICON), layout="wide")
     try:
         gate()
         main()

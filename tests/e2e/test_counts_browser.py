@@ -36,6 +36,10 @@ def nav_names(page) -> list[str]:
 
 def test_sidebar_names_the_pages_and_the_sample_moments_speak_in_counts(page, server, screenshot_dir):
     url = server["url"]
+    # Nothing a page shows may make the visitor's browser ask anyone but this server (a page icon
+    # from Google's fonts was one such request).
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:", "about:")) else outside.append(r.url))
     # A fresh server's first visit straight to another page: still the app's own page list.
     page.goto(f"{url}/Library")
     page.get_by_role("heading", name="Library").first.wait_for(timeout=PAGE_S * 1000)
@@ -78,3 +82,4 @@ def test_sidebar_names_the_pages_and_the_sample_moments_speak_in_counts(page, se
     assert page.url.rstrip("/") == url
     log = server["log"].read_text()
     assert not re.search(r'File ".*/(app\.py|app_pages/|ui/|engine/)', log), log[-3000:]
+    assert outside == []

@@ -186,7 +186,7 @@ def status(page) -> str:
 
 def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list[int], list[Path]]:
     """Press Start, read the live score until the reference ends (or press Stop after
-    `stop_after_s` of dancing). Returns the scores read while dancing and screenshots of the
+    `stop_after_s` of dancing, once MIN_READS scores were read). Returns the scores read while dancing and screenshots of the
     annotated video taken at SHOT_AT_S."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -209,7 +209,9 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
                 frame.locator("video").screenshot(path=str(pictures[-1]))
                 if len(pictures) == 1:
                     page.screenshot(path=str(shots.with_name(f"{shots.name}.page.png")))
-            if stop_after_s is not None and ref_t > stop_after_s:
+            if stop_after_s is not None and ref_t > stop_after_s and len(scores) >= MIN_READS:
+                # (a loaded server shows its first score late: Stop waits for enough reads, or the
+                # reference ends by itself)
                 try:
                     frame.get_by_role("button", name="Stop").click(timeout=STOP_CLICK_S * 1000)
                 except PlaywrightTimeout:
