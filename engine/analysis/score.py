@@ -30,8 +30,9 @@ LOCAL_WINDOW_S moving mean of the pair's local excess clip((err - median_l - tol
 LOCAL_SPAN_DEG, 0, 1): err the direction error, median_l the pair's own typical error for that
 limb (style), tol_l the joint group's tolerance. `joint_timeline` is 100 (1 - local excess) per
 limb; the timeline's per-pair pose is that (pooled over the limbs) times the co-movement score
-comovement_score(C) / 100, so its level is the dance's and its dips are the mistakes. Timing: a lateness within the tolerance is free;
-beyond it the pair score falls as 100 / (1 + (excess / TIMING_HALF_S)^2).
+comovement_score(C) / 100, so its level is the dance's and its dips are the mistakes. Timing: a
+lateness within the tolerance is free; beyond it the pair score falls as
+100 / (1 + (excess / TIMING_HALF_S)^2).
 
 Form moments are limb-direction error spikes against a rolling baseline
 (`Analysis.limb_error` against `Analysis.limb_baseline`): a constant offset is the dancer's
