@@ -211,8 +211,8 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
         error = alerts[0][:200]
     await context.close()
     waits = server_waits(events, dropped, done)
-    return {"result_s": done - dropped, "longest_silence_s": waits["server_wait_s"], "silence_at_s": waits["at_s"],
-            "silence_what": waits["what"],
+    return {"result_s": done - dropped, "server_wait_s": waits["server_wait_s"], "wait_at_s": waits["at_s"],
+            "wait_what": waits["what"],
             "any_gap_s": waits["any_gap_s"], "upload_ms": max(uploads, default=float("nan")), "redrops": redrops,
             "error": error}
 
@@ -266,10 +266,10 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
         base = base or med
         errors = [r["error"] for r in results if r["error"]]
         print(f"| {n} | {med:.1f} (x{med / base:.2f}) | {p95(times):.1f} | "
-              f"{max(r['longest_silence_s'] for r in results):.2f} | {max(r['any_gap_s'] for r in results):.2f} | "
+              f"{max(r['server_wait_s'] for r in results):.2f} | {max(r['any_gap_s'] for r in results):.2f} | "
               f"{max(r['upload_ms'] for r in results):.0f} | {len(errors)} | {rss:.0f} |")
-        worst = max(results, key=lambda r: r["longest_silence_s"])
-        print(f"  (the longest server wait, {worst['silence_what']}, began {worst['silence_at_s']:.1f} s after that "
+        worst = max(results, key=lambda r: r["server_wait_s"])
+        print(f"  (the longest server wait, {worst['wait_what']}, began {worst['wait_at_s']:.1f} s after that "
               f"session's drop, of its {worst['result_s']:.1f} s to the result)")
         for e in errors:
             print(f"  error: {e}")

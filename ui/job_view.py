@@ -99,8 +99,8 @@ def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
     from ui.compat import fix_media_gzip
 
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
-    # A favicon served by the app itself: an emoji or a page's ":material/" icon would make every
-    # visitor's browser fetch the favicon from Google's font servers.
+    # A favicon served by the app itself (a page's ":material/" icon would make every visitor's
+    # browser fetch it from Google's font servers; see the page list in app.py).
     st.set_page_config(page_title=title, page_icon=str(FAVICON), layout="wide")
     try:
         gate()

@@ -53,25 +53,35 @@ def _check(url: str, workers: int, n: int) -> None:
             f"{w:02d}".ljust(64, "0"): [float(i) for i in range(n)] for w in range(workers)}
 
 
-def test_threads_never_lose_a_row(db_url: str) -> None:
-    workers, n = 6, 15
-    barrier = threading.Barrier(workers)
-    results: dict[int, list[float]] = {}
+def _in_threads(fn, workers: int, barrier: threading.Barrier) -> list[BaseException]:
+    """Run fn(w) for w in range(workers), each in a daemon thread; returns what they raised. A
+    worker that fails aborts `barrier`, so the others never wait for it forever."""
     errors: list[BaseException] = []
 
     def run(w: int) -> None:
         try:
-            results[w] = _write_attempts(db_url, w, n, barrier)
-        except BaseException as exc:   # noqa: BLE001 (reported below)
+            fn(w)
+        except BaseException as exc:   # noqa: BLE001 (returned to the test)
             errors.append(exc)
-            barrier.abort()            # the others stop waiting for this one
+            barrier.abort()
 
     threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
-    assert errors == []
+    return errors
+
+
+def test_threads_never_lose_a_row(db_url: str) -> None:
+    workers, n = 6, 15
+    barrier = threading.Barrier(workers)
+    results: dict[int, list[float]] = {}
+
+    def run(w: int) -> None:
+        results[w] = _write_attempts(db_url, w, n, barrier)
+
+    assert _in_threads(run, workers, barrier) == []
     _check(db_url, workers, n)
     assert max(max(d) for d in results.values()) < MAX_WAIT_S
 
@@ -134,19 +144,10 @@ def test_many_connections_opening_a_new_sqlite_file_at_once(tmp_path) -> None:
     for rep in range(30):
         url = f"sqlite:///{tmp_path / f'new{rep}' / 'library.db'}"
         barrier = threading.Barrier(8)
-        errors: list[BaseException] = []
 
-        def run() -> None:
-            try:
-                barrier.wait(BARRIER_TIMEOUT_S)
-                Library(url, user=LOCAL_ADMIN).close()
-            except BaseException as exc:   # noqa: BLE001 (reported below)
-                errors.append(exc)
-                barrier.abort()
+        def run(_w: int, url: str = url, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait(BARRIER_TIMEOUT_S)
+            Library(url, user=LOCAL_ADMIN).close()
 
-        threads = [threading.Thread(target=run, daemon=True) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        errors = _in_threads(run, 8, barrier)
         assert errors == [], (rep, errors[0])
