@@ -5,11 +5,12 @@ short clip queued behind a long one.
    library), one headless Chromium with N separate contexts (N people). Every session drops the
    sample teacher (the same routine for all: one shared extraction) and its own student clip
    (`engine.demo.make_demo` with seed k: N different students), all at once, and waits for the
-   result heading. Per N: median and p95 seconds from the drop to the result; the longest the
-   page waited for the server (`server_waits`: from a message the page sent to the server's
-   answer, and between the server's messages while a script run for that page is in progress),
-   beside the longest gap between any two server messages (which also counts the browser's own
-   time: drawing the report, uploading the files) and the slowest upload request; errors shown on
+   result heading. Per N: median and p95 seconds from the drop to the result; the longest any
+   page waited for the server (`server_waits`, from the server's own log of its websocket
+   traffic: from a message the page sent to the server's answer, and between the server's
+   messages while a script run for that page is in progress), beside the longest gap between
+   server messages as the page's client saw them (which also counts the browser's and the
+   measuring client's own time on these 2 cores) and the slowest upload request; errors shown on
    the pages; the server's peak resident memory (VmHWM). N = 1 runs first in the
    same run: the baseline for the ratios.
 2. **Short behind long** (``--fairness``): with one pose worker, a long clip (3 segments) is being
@@ -17,7 +18,11 @@ short clip queued behind a long one.
    and until it is done, with the fair pose pool (`engine.core.fair.FairExecutor`) and with a
    first-in first-out pool (the one before it) side by side, against one segment's time.
 
-    .venv/bin/python bench/bench_sessions.py --sessions 1,4,8 [--seconds 6] [--fairness]
+    .venv/bin/python bench/bench_sessions.py --sessions 1,4,8 [--seconds 6] [--browser-nice 19] [--fairness]
+
+``--browser-nice 19`` runs Chromium at that niceness
+(the pages then take only the CPU the server leaves, as browsers on the dancers' own computers
+would).
 
 Needs /usr/bin/chromium (sessions) and ../shared/data/videos (fairness). Prints lines for
 BENCHMARKS.md.
@@ -51,6 +56,20 @@ RESULT_TIMEOUT_S = 1800
 CHIP_S, DROP_TRIES = 60, 3
 #: --settle: drop the clips only once the first visit's side-by-side video is drawn too.
 SETTLE = False
+#: --browser-nice: the browser's niceness (0: the server's priority, as the pages compete for the
+#: same 2 cores; 19: the pages take only what the server leaves, closer to browsers on their own
+#: computers).
+BROWSER_NICE = 0
+
+
+def browser_executable(workdir: Path) -> str:
+    """Chromium, or a launcher that runs it at BROWSER_NICE."""
+    if not BROWSER_NICE:
+        return CHROMIUM
+    launcher = workdir / f"chromium-nice{BROWSER_NICE}"
+    launcher.write_text(f'#!/bin/sh\nexec nice -n {BROWSER_NICE} {CHROMIUM} "$@"\n')
+    launcher.chmod(0o755)
+    return str(launcher)
 
 
 # --- 1. concurrent sessions -----------------------------------------------------------------
@@ -80,11 +99,13 @@ def student_clips(workdir: Path, n: int, seconds: float | None) -> tuple[Path, l
     return cut(workdir / "demo0" / "teacher.mp4", workdir / "teacher.mp4"), students
 
 
-def start_server(cache: Path, port: int) -> subprocess.Popen:
-    env = quiet_env() | {"DANCE_CACHE_DIR": str(cache), "DANCE_DB_URL": f"sqlite:///{cache / 'library.db'}"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+def start_server(cache: Path, port: int, probe_log: Path) -> subprocess.Popen:
+    """`streamlit run app.py` on `port`, logging its websocket traffic to `probe_log`."""
+    env = quiet_env() | {"DANCE_CACHE_DIR": str(cache), "DANCE_DB_URL": f"sqlite:///{cache / 'library.db'}",
+                         "DANCE_PROBE_LOG": str(probe_log)}
+    cmd = [sys.executable, str(Path(__file__).with_name("_probed_streamlit.py")), "run", "app.py",
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -105,59 +126,54 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def server_waits(events: list[tuple[float, str, object]], t0: float, t1: float) -> dict:
-    """How long the page waited for the server between t0 and t1 (monotonic s), from its websocket traffic.
+def server_waits(probe_log: Path, t0: float, t1: float) -> dict:
+    """The longest the server kept any page waiting between t0 and t1 (monotonic s), from the
+    server's own log (`_probed_streamlit.py`: when it took each message and wrote each answer).
 
-    `events`: (time, "sent" | "received", payload) in order. Two waits count: the time from a
-    message the page sent (a rerun for a dropped clip, a request for upload URLs) to the server's
-    first answer, and the gaps between the server's messages while one of its script runs for the
-    page is in progress (from its `new_session` to its `script_finished`). Time the page itself
-    spends (drawing charts, uploading) is not the server's and is reported apart.
+    Per session, two waits count: from a message the page sent that asks for an answer (a rerun
+    for a dropped clip, a request for upload URLs) to the server's next message to that page,
+    and the gaps between the server's messages while one of its script runs for the page is in
+    progress (from its `new_session` to its `script_finished`). The browser's own time (drawing,
+    uploading) and the measuring client's are not in it.
 
-    Returns {"server_wait_s": the longest of those waits, "at_s": when it began (s after t0),
-    "what": which kind it was, "any_gap_s": the longest gap between any two received messages
-    (the old measure, the browser's own time included)}.
+    Returns {"server_wait_s": the longest wait, "at_s": when it began (s after t0), "what": which
+    kind it was}.
     """
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    sessions: dict[str, list[tuple[float, str, str]]] = {}
+    for line in probe_log.read_text().splitlines():
+        t, session, direction, kind = line.split()
+        if t0 <= float(t) <= t1:
+            sessions.setdefault(session, []).append((float(t), direction, kind))
+    waits: list[tuple[float, float, str]] = [(0.0, 0.0, "-")]      # (wait, began, what was awaited)
+    for events in sessions.values():
+        asked: tuple[float, str] | None = None
+        running, last = False, None
+        for t, direction, kind in events:
+            if direction == "recv":
+                if kind in ("rerun_script", "file_urls_request") and asked is None:
+                    asked = (t, kind)
+                continue
+            if asked is not None:
+                waits.append((t - asked[0], asked[0] - t0, f"answer to {asked[1]}"))
+                asked = None
+            if running and last is not None:
+                waits.append((t - last, last - t0, f"inside a run, before {kind}"))
+            last = t
+            if kind == "new_session":
+                running = True
+            elif kind == "script_finished":
+                running = False
+        if asked is not None:        # never answered within the window
+            waits.append((t1 - asked[0], asked[0] - t0, f"no answer to {asked[1]}"))
+    wait, at, what = max(waits)
+    return {"server_wait_s": wait, "at_s": at, "what": what}
 
-    def kind(direction: str, payload) -> str:
-        if not isinstance(payload, bytes):
-            return "text"
-        msg = ForwardMsg() if direction == "received" else BackMsg()
-        try:
-            msg.ParseFromString(payload)
-        except Exception:  # noqa: BLE001 (not a message of ours)
-            return "unknown"
-        return msg.WhichOneof("type") or "none"
 
-    waits: list[tuple[float, float, str]] = []      # (wait, began, what was awaited)
-    asked: tuple[float, str] | None = None
-    running, last = False, None
-    received = [t0]
-    for t, direction, payload in events:
-        if not t0 <= t <= t1:
-            continue
-        k = kind(direction, payload)
-        if direction == "sent":
-            if k in ("rerun_script", "file_urls_request") and asked is None:
-                asked = (t, k)
-            continue
-        received.append(t)
-        if asked is not None:
-            waits.append((t - asked[0], asked[0] - t0, f"answer to {asked[1]}"))
-            asked = None
-        if running and last is not None:
-            waits.append((t - last, last - t0, f"inside a run, before {k}"))
-        last = t
-        if k == "new_session":
-            running = True
-        elif k == "script_finished":
-            running = False
-    received.append(t1)
-    response = max(waits, default=(0.0, 0.0, "-"))
-    return {"server_wait_s": response[0], "at_s": response[1], "what": response[2],
-            "any_gap_s": max(b - a for a, b in zip(received, received[1:]))}
+def longest_quiet_gap(received: list[float], t0: float, t1: float) -> float:
+    """The longest time (s) between t0 and t1 in which the page's client saw no server message:
+    the server's waits plus the browser's and the measuring client's own time."""
+    times = [t0, *(t for t in received if t0 <= t <= t1), t1]
+    return max(b - a for a, b in zip(times, times[1:]))
 
 
 async def drop(page, zone, clip: Path) -> int:
@@ -179,15 +195,17 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
     context = await browser.new_context(viewport={"width": 1400, "height": 1600})
     context.set_default_timeout(600_000)     # a loaded 2-core machine: slow, which is what is measured
     page = await context.new_page()
-    events: list[tuple[float, str, object]] = []
+    received: list[float] = []
     uploads: list[float] = []
 
-    def watch(ws) -> None:
-        ws.on("framereceived", lambda payload: events.append((time.monotonic(), "received", payload)))
-        ws.on("framesent", lambda payload: events.append((time.monotonic(), "sent", payload)))
-    page.on("websocket", watch)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: received.append(time.monotonic())))
+    upload_problems: list[str] = []     # what went wrong with upload requests, for a lost drop's error
     page.on("requestfinished", lambda r: uploads.append(r.timing["responseEnd"] - r.timing["requestStart"])
             if "upload_file" in r.url and r.timing.get("responseEnd", -1) >= 0 else None)
+    page.on("requestfailed", lambda r: upload_problems.append(f"{r.method} failed: {r.failure}")
+            if "upload_file" in r.url else None)
+    page.on("response", lambda r: upload_problems.append(f"{r.request.method} HTTP {r.status}")
+            if "upload_file" in r.url and r.status >= 400 else None)
     await page.goto(url)
     await page.get_by_role("heading", name="Dance compare").wait_for(timeout=300_000)
     # The first visit draws the samples' comparison; wait until that run is over.
@@ -204,24 +222,24 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
         redrops = await drop(page, zones.nth(0), teacher) + await drop(page, zones.nth(1), student)
         await heading.wait_for(timeout=RESULT_TIMEOUT_S * 1000)
     except Exception as exc:  # noqa: BLE001 (a session that fails is counted, not fatal)
-        error = f"no result: {type(exc).__name__}: {exc}"[:200]
+        shown = " | ".join(await page.locator('[data-testid="stFileUploader"]').all_inner_texts())
+        error = (f"no result: {type(exc).__name__}: {exc}"[:200]
+                 + f"; upload requests: {upload_problems or 'no failure seen'}; uploaders show: {shown[:300]!r}")
     done = time.monotonic()
     alerts = await page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
     if alerts and error is None:
         error = alerts[0][:200]
     await context.close()
-    waits = server_waits(events, dropped, done)
-    return {"result_s": done - dropped, "server_wait_s": waits["server_wait_s"], "wait_at_s": waits["at_s"],
-            "wait_what": waits["what"],
-            "any_gap_s": waits["any_gap_s"], "upload_ms": max(uploads, default=float("nan")), "redrops": redrops,
+    return {"dropped": dropped, "done": done, "result_s": done - dropped,
+            "any_gap_s": longest_quiet_gap(received, dropped, done), "upload_ms": max(uploads, default=float("nan")), "redrops": redrops,
             "error": error}
 
 
-async def sessions_round(url: str, teacher: Path, students: list[Path]) -> list[dict]:
+async def sessions_round(url: str, teacher: Path, students: list[Path], executable: str = CHROMIUM) -> list[dict]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         start, ready = asyncio.Event(), []
         tasks = [asyncio.create_task(one_session(browser, url, teacher, s, ready, start)) for s in students]
         # When every page has drawn its first visit (the samples), drop the clips everywhere at once.
@@ -243,34 +261,36 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
     work = workdir or Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     work.mkdir(parents=True, exist_ok=True)
     teacher, students = student_clips(work / "clips", sum(ns), seconds)
-    print(f"clips: the sample teacher + {sum(ns)} different sample students (seeds)"
+    print(f"clips: the sample teacher + {len(students)} different sample students (seeds)"
           + (f", cut to {seconds:g} s" if seconds else " (12 s)"))
-    print("| sessions | median s to result | p95 s | longest server wait s | longest quiet gap s (browser's own "
-          "time included) | slowest upload ms | errors | server peak RSS MiB |")
+    print("| sessions | median s to result | p95 s | longest server wait s | longest quiet gap s "
+          "(browser's own time included) | slowest upload ms | errors | server peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|")
     base = None
     cache = work / f"cache-{time.time_ns()}"   # the rounds share it: samples and teacher extracted once
     for i, n in enumerate(ns):
         port = free_port()
-        proc = start_server(cache, port)       # a fresh server per round (its own peak memory)
+        probe_log = work / f"probe-{time.time_ns()}.log"
+        proc = start_server(cache, port, probe_log)    # a fresh server per round (its own peak memory)
         try:
             # Every round's students are new (their own seeds): each round extracts all its students.
-            mine = students[sum(ns[:i]):sum(ns[:i]) + n]
-            results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, mine))
+            first = sum(ns[:i])
+            results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, students[first:first + n],
+                                                 browser_executable(work)))
             rss = peak_rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
+        waits = server_waits(probe_log, min(r["dropped"] for r in results), max(r["done"] for r in results))
         times = [r["result_s"] for r in results]
         med = statistics.median(times)
         base = base or med
         errors = [r["error"] for r in results if r["error"]]
         print(f"| {n} | {med:.1f} (x{med / base:.2f}) | {p95(times):.1f} | "
-              f"{max(r['server_wait_s'] for r in results):.2f} | {max(r['any_gap_s'] for r in results):.2f} | "
+              f"{waits['server_wait_s']:.2f} | {max(r['any_gap_s'] for r in results):.2f} | "
               f"{max(r['upload_ms'] for r in results):.0f} | {len(errors)} | {rss:.0f} |")
-        worst = max(results, key=lambda r: r["server_wait_s"])
-        print(f"  (the longest server wait, {worst['wait_what']}, began {worst['wait_at_s']:.1f} s after that "
-              f"session's drop, of its {worst['result_s']:.1f} s to the result)")
+        print(f"  (the longest server wait, {waits['what']}, began {waits['at_s']:.1f} s after the first drop; "
+              f"the slowest result came {max(times):.1f} s after its drop)")
         for e in errors:
             print(f"  error: {e}")
         if sum(r["redrops"] for r in results):
@@ -368,6 +388,8 @@ def bench_fairness() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", default="1,4,8", help="comma-separated session counts (default 1,4,8)")
+    ap.add_argument("--browser-nice", type=int, default=0,
+                    help="run Chromium at this niceness (0-19; default 0: the pages compete with the server)")
     ap.add_argument("--seconds", type=float, default=None, help="cut the sample clips to this many seconds")
     ap.add_argument("--fairness", action="store_true", help="also time a short clip behind a long one")
     ap.add_argument("--no-sessions", action="store_true", help="skip the browser sessions")
@@ -375,8 +397,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="keep the rendered clips here (reused next time)")
     args = ap.parse_args()
     os.environ.setdefault("DANCE_POSE_WORKERS", "2")
-    global SETTLE
-    SETTLE = args.settle
+    global SETTLE, BROWSER_NICE
+    SETTLE, BROWSER_NICE = args.settle, args.browser_nice
     for line in machine_lines(("streamlit", "playwright", "mediapipe")):
         print(line)
     if not args.no_sessions:

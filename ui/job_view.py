@@ -96,9 +96,10 @@ def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
     """Configure the page, let in only a signed-in user when sign-in is configured (`ui.auth.gate`),
     and run `main`; an error it did not catch becomes a message, never a traceback."""
     from ui.auth import gate
-    from ui.compat import fix_media_gzip
+    from ui.compat import fix_media_gzip, keep_upload_answers
 
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
+    keep_upload_answers()  # a clip dropped while a rerun starts must still upload (see ui/compat.py)
     # A favicon served by the app itself (a page's ":material/" icon would make every visitor's
     # browser fetch it from Google's font servers; see the page list in app.py).
     st.set_page_config(page_title=title, page_icon=str(FAVICON), layout="wide")

@@ -150,3 +150,37 @@ def test_media_responses_pass_streamlits_gzip_middleware_intact(accept):
     headers = dict(sent[0]["headers"])
     assert b"content-encoding" not in headers                  # media is never gzipped
     assert sent[1]["body"] == video
+
+
+def _queue_with_an_upload_answer():
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    queue = ForwardMsgQueue()
+    delta, answer, finished = ForwardMsg(), ForwardMsg(), ForwardMsg()
+    delta.delta.new_element.markdown.body = "progress"
+    delta.metadata.delta_path[:] = [0, 1]
+    answer.file_urls_response.response_id = "upload-1"
+    finished.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
+    for msg in (delta, answer, finished):
+        queue.enqueue(msg)
+    return queue
+
+
+def test_upload_answers_survive_a_new_script_run():
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    from ui.compat import keep_upload_answers
+
+    unpatched = getattr(ForwardMsgQueue.clear, "_original", ForwardMsgQueue.clear)
+    queue = _queue_with_an_upload_answer()
+    unpatched(queue, retain_lifecycle_msgs=True)            # what a starting run does in Streamlit 1.60
+    assert [m.WhichOneof("type") for m in queue._queue] == ["script_finished"]   # the answer is lost
+
+    assert keep_upload_answers() is True and keep_upload_answers() is True       # idempotent
+    queue = _queue_with_an_upload_answer()
+    queue.clear(retain_lifecycle_msgs=True)
+    assert [m.WhichOneof("type") for m in queue._queue] == ["file_urls_response", "script_finished"]
+    assert queue._queue[0].file_urls_response.response_id == "upload-1"
+    sent = queue.flush()                                    # sending still empties the queue
+    assert len(sent) == 2 and queue.is_empty()
