@@ -231,8 +231,8 @@ async def one_session(browser, url: str, teacher: Path, student: Path, ready: li
         error = alerts[0][:200]
     await context.close()
     return {"dropped": dropped, "done": done, "result_s": done - dropped,
-            "any_gap_s": longest_quiet_gap(received, dropped, done), "upload_ms": max(uploads, default=float("nan")), "redrops": redrops,
-            "error": error}
+            "any_gap_s": longest_quiet_gap(received, dropped, done),
+            "upload_ms": max(uploads, default=float("nan")), "redrops": redrops, "error": error}
 
 
 async def sessions_round(url: str, teacher: Path, students: list[Path], executable: str = CHROMIUM) -> list[dict]:
