@@ -55,8 +55,8 @@ def install(log_path: str) -> None:
         return handle(self, session_id, msg)
 
     def write_forward_msg(self, msg):
+        write(self, msg)     # raises when the client is gone: then nothing is queued or noted
         kinds[id(self)].append(msg.WhichOneof("type") or "none")   # same order as the send queue
-        return write(self, msg)
 
     async def _sender(self):
         from starlette.websockets import WebSocketDisconnect
@@ -69,6 +69,8 @@ def install(log_path: str) -> None:
                 log(session_of.get(id(self), "?"), "sent", queued.popleft() if queued else "?")
         except WebSocketDisconnect:
             pass
+        except Exception:    # as Streamlit's own sender: logged, and the client is closed
+            ws._LOGGER.exception("Error sending websocket payload")
         finally:
             self._closed.set()
 
