@@ -56,10 +56,10 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from engine.analysis.beats import BeatGrid, no_beats
 from engine.analysis.compare import Analysis
+from engine.analysis.dsp import uniform_filter1d
 from engine.analysis.metrics import dynamics_score
 from engine.core.arrays import true_runs
 from engine.core.body import (

@@ -26,8 +26,13 @@ cost provably exceeds ``ub`` are never computed. The result is bit-identical to 
 (every cell that could be on, or compete with, the optimal path is computed exactly); only the
 work changes, and it shrinks most when the two sequences are similar, which is the product's case.
 
+Small inputs (up to ~1000 x 1000 frames, `_wavefront.SMALL_CELLS`) skip numba altogether: the
+same DP in NumPy, one anti-diagonal at a time, bit-identical to the kernels (same local-cost
+arithmetic, same tie order), because importing numba and loading the kernels costs ~0.6 s in a
+fresh process, more than a cached comparison's whole alignment.
+
 The package: `_dtw` holds the public wrappers (`dtw`, `cost_matrix`, `Alignment`), `_banded`
-the input checks and the banded DP driver, `_kernels` the numba loops.
+the input checks and the banded DP driver, `_kernels` the numba loops, `_wavefront` the NumPy DP.
 """
 
 from engine.analysis.align._dtw import BACKENDS, Alignment, cost_matrix, dtw

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.analysis.align._kernels import _fill_features
-
 #: Slack added to the band half-width (in frames) so that cells lying exactly on the band edge
 #: are inside whatever the floating-point rounding of the diagonal.
 _BAND_EDGE_TOL = 1e-9
@@ -163,7 +161,9 @@ def _n_cells(lo: np.ndarray, hi: np.ndarray) -> int:
 def _accumulate(
     prep: _Prepared, lo: np.ndarray, hi: np.ndarray, *, prune: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Banded accumulated cost ``(acc, s, e)`` for features, pruned when it pays."""
+    """Banded accumulated cost ``(acc, s, e)`` for features, pruned when it pays (numba kernels)."""
+    from engine.analysis.align._kernels import _fill_features
+
     n, m = prep.xs.shape[0], prep.yT.shape[1]
     args = prep.kernel_args()
     ub = np.inf

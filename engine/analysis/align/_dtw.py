@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.align import _wavefront
 from engine.analysis.align._banded import (
     _accumulate,
     _band_bounds,
@@ -15,7 +16,9 @@ from engine.analysis.align._banded import (
     _is_real,
     _prepare,
 )
-from engine.analysis.align._kernels import _backtrack, _cost_matrix_kernel, _fill_cost, _path_cost
+
+# The numba kernels (`_kernels`) are imported only where an input is too large for
+# `_wavefront`: importing numba and loading the kernels costs ~0.6 s in a fresh process.
 
 BACKENDS = ("exact", "fastdtw")
 
@@ -86,6 +89,12 @@ def cost_matrix(x: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = No
     The entries are bit-identical to the local costs `dtw` uses internally.
     """
     prep = _prepare(x, y, weights)
+    n, m = prep.xs.shape[0], prep.yT.shape[1]
+    if _wavefront.is_small(n, m):
+        cols = np.broadcast_to(np.arange(m), (n, m))
+        return _wavefront.local_costs(*prep.kernel_args(), cols)
+    from engine.analysis.align._kernels import _cost_matrix_kernel
+
     return _cost_matrix_kernel(*prep.kernel_args())
 
 
@@ -163,12 +172,23 @@ def dtw(
         if weights is not None:
             raise ValueError("weights: expected None with a cost matrix C (weight x and y instead)")
         c = _as_cost(C)
-        lo, hi = _band_bounds(c.shape[0], c.shape[1], band_f)
-        acc, s, e = _fill_cost(c, lo, hi)
+        n, m = c.shape
     else:
         prep = _prepare(x, y, weights)
-        lo, hi = _band_bounds(prep.xs.shape[0], prep.ys.shape[0], band_f)
-        acc, s, e = _accumulate(prep, lo, hi)
+        n, m = prep.xs.shape[0], prep.ys.shape[0]
+    lo, hi = _band_bounds(n, m, band_f)
+    if _wavefront.is_small(n, m):
+        cols, inside = _wavefront.band_columns(lo, hi, m)
+        if C is not None:
+            costs = c[np.arange(n)[:, None], cols]
+        else:
+            costs = _wavefront.local_costs(*prep.kernel_args(), cols)
+        path, total = _wavefront.solve(costs, cols, inside, m)
+        return _result(path, total, "exact", band_f)
+
+    from engine.analysis.align._kernels import _backtrack, _fill_cost
+
+    acc, s, e = _fill_cost(c, lo, hi) if C is not None else _accumulate(prep, lo, hi)
     path = _backtrack(acc, lo, s, e)
     # The end cell (N-1, M-1) is always computed; read in Python, so no extra kernel is loaded.
     total = float(acc[-1, e[-1] - lo[-1]])
@@ -211,6 +231,8 @@ def _dtw_fast(x: object, y: object, *, weights: object, radius: object) -> Align
         # The features are already scaled by sqrt(weight): fastdtw's own 2-norm is our cost.
         _, pairs = fastdtw(prep.xs, prep.ys, radius=int(radius), dist=2)
     path = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    from engine.analysis.align._kernels import _path_cost
+
     total = float(_path_cost(*prep.kernel_args(), path))
     return _result(path, total, "fastdtw", None)
 

@@ -41,9 +41,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
-from engine.analysis.dsp import cross_correlate_full
+from engine.analysis.dsp import cross_correlate_full, maximum_filter1d
 from engine.analysis.sync._lag import MAX_LAG_S
 from engine.analysis.sync.onset import OnsetEnvelope, envelope_pair
 from engine.core.settings import MIN_AUDIO_SYNC_CONFIDENCE, MIN_MOTION_SYNC_CONFIDENCE, SYNC_AGREE_S
@@ -218,7 +217,7 @@ def _votes(r: np.ndarray, tol: int) -> np.ndarray:
         second = max(float(others.max()), 0.0) if others.size else 0.0
         votes[k, idx[j]] = min(1.0, (best - second) / (TIE_GAP * best))
     # A window votes for L with its best peak within +-tol of L.
-    return ndimage.maximum_filter1d(votes, 2 * tol + 1, axis=1, mode="constant", cval=0.0)
+    return maximum_filter1d(votes, 2 * tol + 1, axis=1, mode="constant", cval=0.0)
 
 
 def _asked(starts: np.ndarray, width: int, n_other: int, lags: np.ndarray, sign: int) -> np.ndarray:

@@ -8,9 +8,9 @@ for clips without usable audio; `motion_energy` (mean core-joint speed, the defi
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from engine.analysis import kinematics
+from engine.analysis.dsp import median_filter_nearest, uniform_filter1d
 from engine.analysis.kinematics import MOTION_GROUPS, bridge_gaps, check_track, joint_mean
 from engine.analysis.sync._lag import MAX_LAG_S, best_lag, standardize
 from engine.core.arrays import true_runs
@@ -114,8 +114,8 @@ def _motion_envelope(x: np.ndarray, fps: float) -> np.ndarray:
     e = np.asarray(x, dtype=np.float64)
     e = e[:, None] if e.ndim == 1 else e
     e = np.where(np.isfinite(e), e, 0.0).T
-    e = ndimage.uniform_filter1d(e, max(1, int(round(MOTION_SMOOTH_S * fps))), axis=1, mode="nearest")
-    e = e - ndimage.uniform_filter1d(e, max(1, int(round(MOTION_DETREND_S * fps))), axis=1, mode="nearest")
+    e = uniform_filter1d(e, max(1, int(round(MOTION_SMOOTH_S * fps))), axis=1, mode="nearest")
+    e = e - uniform_filter1d(e, max(1, int(round(MOTION_DETREND_S * fps))), axis=1, mode="nearest")
     return standardize(e)
 
 
@@ -204,7 +204,7 @@ def active_range(energy: np.ndarray, t: np.ndarray) -> tuple[float, float]:
     if not dt > 0:
         raise ValueError("active_range: t must increase")
     e = np.where(np.isfinite(e), np.maximum(e, 0.0), 0.0)
-    smooth = ndimage.median_filter(e, size=max(1, int(round(ACTIVE_SMOOTH_S / dt))) | 1, mode="nearest")
+    smooth = median_filter_nearest(e, max(1, int(round(ACTIVE_SMOOTH_S / dt))) | 1)
     pos = smooth[smooth > 0]
     if pos.size < 2:
         return whole

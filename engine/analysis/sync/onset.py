@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from engine.analysis.dsp import periodic_hann
+from engine.analysis.dsp import periodic_hann, uniform_filter1d
 from engine.analysis.sync._lag import MAX_LAG_S, best_lag, standardize
 
 #: Onset envelope rate, frames per second (hop = sr / ENVELOPE_RATE samples).
@@ -104,7 +103,7 @@ def onset_envelope(audio: np.ndarray, sr: int, *, groups: int = 1) -> tuple[np.n
     flux = np.maximum(np.diff(logb, axis=1, prepend=logb[:, :1]), 0.0)
     flux = flux.reshape(groups, N_BANDS // groups, -1).mean(axis=1)
     width = max(1, int(round(DETREND_S * sr / hop)))
-    flux = flux - ndimage.uniform_filter1d(flux, width, axis=1, mode="nearest")
+    flux = flux - uniform_filter1d(flux, width, axis=1, mode="nearest")
     return (flux[0] if groups == 1 else flux), sr / hop
 
 

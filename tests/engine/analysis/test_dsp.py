@@ -1,4 +1,5 @@
-"""engine.analysis.dsp against the scipy.signal functions it replaces (tests may import scipy.signal)."""
+"""engine.analysis.dsp against the scipy.signal and scipy.ndimage functions it replaces (tests may
+import scipy)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import signal
+from scipy import ndimage, signal
 
 from engine.analysis.dsp import (
     correlation_lags_full,
     cross_correlate_full,
     find_peaks_prominence,
+    maximum_filter1d,
+    median_filter_nearest,
     periodic_hann,
     savgol_smooth,
+    uniform_filter1d,
 )
 
 # --- savgol_smooth ---------------------------------------------------------------------------
@@ -187,3 +191,57 @@ def test_clean_smooth_batched_over_columns_equals_scipy_per_finite_run():
                 if stop - start >= 7:
                     expect[start:stop] = signal.savgol_filter(expect[start:stop], 7, 2, mode="interp")
             np.testing.assert_allclose(got[:, j, c], expect, rtol=1e-9, atol=1e-10, equal_nan=True)
+
+
+# --- moving-window filters (scipy.ndimage) ------------------------------------------------------
+
+FILTER_CASES = [  # (shape, axis): lines shorter than the window, long lines, both axes
+    ((1,), 0), ((2,), 0), ((7,), 0), ((40,), 0), ((300,), -1), ((5, 33), 1), ((33, 5), 0), ((3, 9, 4), 1),
+]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "nearest", "constant"])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 15, 16, 61])
+@pytest.mark.parametrize("shape, axis", FILTER_CASES)
+def test_uniform_filter1d_is_bit_identical_to_scipy(shape, axis, size, mode):
+    rng = np.random.default_rng(size * 31 + len(shape))
+    x = rng.normal(0, 1, shape) * 10.0 ** rng.integers(-3, 4, shape)   # magnitudes that round differently
+    for data in (x, x.astype(np.float32)):
+        got = uniform_filter1d(data, size, axis=axis, mode=mode, cval=0.7)
+        expect = ndimage.uniform_filter1d(data, size, axis=axis, mode=mode, cval=0.7)
+        assert got.dtype == expect.dtype
+        np.testing.assert_array_equal(got, expect)
+
+
+def test_uniform_filter1d_by_hand():
+    # Window 3 over [0, 3, 6, 9], ends repeated ("nearest"): [0,0,3], [0,3,6], [3,6,9], [6,9,9].
+    np.testing.assert_array_equal(uniform_filter1d(np.array([0.0, 3.0, 6.0, 9.0]), 3, mode="nearest"),
+                                  [1.0, 3.0, 6.0, 8.0])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "nearest", "constant"])
+@pytest.mark.parametrize("size", [1, 2, 5, 16, 61])
+@pytest.mark.parametrize("shape, axis", FILTER_CASES)
+def test_maximum_filter1d_equals_scipy(shape, axis, size, mode):
+    x = np.random.default_rng(size).normal(0, 1, shape)
+    np.testing.assert_array_equal(maximum_filter1d(x, size, axis=axis, mode=mode, cval=-0.5),
+                                  ndimage.maximum_filter1d(x, size, axis=axis, mode=mode, cval=-0.5))
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 15, 61])
+@pytest.mark.parametrize("n", [1, 2, 7, 40, 300])
+def test_median_filter_nearest_equals_scipy(n, size):
+    x = np.random.default_rng(n + size).normal(0, 1, n)
+    x[::5] = 0.0                                                  # ties, as in still stretches
+    np.testing.assert_array_equal(median_filter_nearest(x, size), ndimage.median_filter(x, size=size, mode="nearest"))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: uniform_filter1d(np.ones(5), 0), "size"),
+    (lambda: uniform_filter1d(np.ones(5), 3, mode="edge"), "mode"),
+    (lambda: median_filter_nearest(np.ones(5), 4), "odd size"),
+    (lambda: median_filter_nearest(np.ones((5, 2)), 3), "1-D"),
+])
+def test_filters_reject_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
