@@ -30,7 +30,8 @@ from engine.analysis.normalize import (
     normalize,
     shown_core_joints,
 )
-from engine.analysis.sync import OnsetEnvelope, SyncResult, motion_energy, motion_signature, sync, sync_envelope
+from engine.analysis.soundtrack import AUDIO_SR, clip_soundtrack
+from engine.analysis.sync import OnsetEnvelope, SyncResult, motion_energy, motion_signature, sync
 from engine.core.arrays import thin_indices
 from engine.core.body import CORE_JOINTS
 from engine.core.errors import CacheError, CompareError, VideoError
@@ -38,10 +39,7 @@ from engine.core.performance import Performance
 from engine.core.progress import Progress
 from engine.core.settings import AlignSettings, CleanSettings, ExtractSettings
 from engine.io.store import DEFAULT_CACHE_DIR, load, load_or_extract
-from engine.io.video import audio
 
-#: Audio sample rate used for sync, Hz.
-AUDIO_SR = 16000
 #: Shortest stretch of common dancing that can be compared, seconds.
 MIN_OVERLAP_S = 1.0
 #: Active spans differing more than this factor are not two takes of the same section.
@@ -402,17 +400,20 @@ def _load_both(paths: tuple[str | Path, str | Path], names: tuple[str | None, st
     return futures[0].result(), futures[1].result()
 
 
-def _sound(path: str | Path, *, envelope: bool, beats: bool) -> tuple[OnsetEnvelope | None, BeatGrid | None]:
-    """The clip's `sync_envelope` (None when it has no audio) and its `beat_grid`, each only when asked."""
+def _sound(path: str | Path, *, cache_dir: str | Path, envelope: bool) -> tuple[OnsetEnvelope | None, BeatGrid]:
+    """The clip's `sync_envelope` (None when it has no audio, or when not asked for) and its
+    `beat_grid`, cached by content (`soundtrack.clip_soundtrack`).
+
+    Audio that cannot be decoded is an error when the envelope is asked for (sync needs it);
+    otherwise only the counts are lost."""
     try:
-        sound = audio(path, sr=AUDIO_SR)
+        sound = clip_soundtrack(path, cache_dir=cache_dir)
     except VideoError as exc:
         if envelope:
             raise
         # Only the counts needed the sound: the comparison goes on in seconds.
         return None, no_beats(f"the teacher's audio cannot be read ({exc})")
-    env = sync_envelope(sound, AUDIO_SR) if envelope and sound is not None else None
-    return env, (beat_grid(sound, AUDIO_SR) if beats else None)
+    return (sound.envelope if envelope else None), sound.beats
 
 
 def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: AlignSettings = AlignSettings(),
@@ -424,8 +425,8 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
         # Audio decodes, and its onset envelope and the teacher's beats are made, alongside the
         # poses (a cache hit is then mostly waiting for the audio).
-        teacher_sound = pool.submit(_sound, teacher_path, envelope=wants_audio, beats=True)
-        student_sound = pool.submit(_sound, student_path, envelope=True, beats=False) if wants_audio else None
+        teacher_sound = pool.submit(_sound, teacher_path, cache_dir=cache_dir, envelope=wants_audio)
+        student_sound = pool.submit(_sound, student_path, cache_dir=cache_dir, envelope=True) if wants_audio else None
         teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),
                                       cache_dir=cache_dir, settings=extract_settings, progress=progress)
         teacher_env, beats = teacher_sound.result()

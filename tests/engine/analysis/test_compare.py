@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import engine.analysis.compare
+import engine.analysis.soundtrack
 from engine.analysis.align import cost_matrix
 from engine.analysis.compare import COST_GRID_SIDE, analyze, analyze_against_reference, analyze_performances, cost_grid
 from engine.analysis.normalize import joint_features, normalize
@@ -437,8 +438,9 @@ def test_unreadable_teacher_audio_only_costs_the_counts_when_sync_does_not_need_
 
     def broken(path, sr):
         raise VideoError(f"{path}: audio is truncated")
-    monkeypatch.setattr(engine.analysis.compare, "audio", broken)
-    env, beats = engine.analysis.compare._sound(tmp_path / "t.mp4", envelope=False, beats=True)
+    monkeypatch.setattr(engine.analysis.soundtrack, "audio", broken)
+    (tmp_path / "t.mp4").write_bytes(b"not really a video")
+    env, beats = engine.analysis.compare._sound(tmp_path / "t.mp4", cache_dir=tmp_path, envelope=False)
     assert env is None and not beats.has_counts and "audio cannot be read" in beats.reason
     with pytest.raises(VideoError, match="truncated"):
-        engine.analysis.compare._sound(tmp_path / "t.mp4", envelope=True, beats=True)
+        engine.analysis.compare._sound(tmp_path / "t.mp4", cache_dir=tmp_path, envelope=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.soundtrack import sound_cache_path
 from engine.core.errors import LibraryError
 from engine.library import ClipFilter, ClipInfo, Library
 from tests.engine.library.conftest import make_report
@@ -138,7 +139,8 @@ def test_delete_removes_rows_cache_files_and_owned_video_only(library: Library, 
     cache = tmp_path / "cache"
     cache.mkdir(exist_ok=True)   # the SQLite case keeps its database there too
     mine, other_fp, neighbour = cache / f"{B}-fp1.h5", cache / f"{B}-fp2.h5", cache / f"{A}-fp1.h5"
-    for p in (mine, other_fp, neighbour):
+    sound = sound_cache_path(cache, B)                  # the clip's cached soundtrack goes with it
+    for p in (mine, other_fp, neighbour, sound):
         p.write_bytes(b"h5")
     upload = tmp_path / "uploads" / f"{B}.mp4"
     upload.parent.mkdir()
@@ -151,8 +153,8 @@ def test_delete_removes_rows_cache_files_and_owned_video_only(library: Library, 
     library.record_comparison(make_report(student=C), source="cli")
     gone = library.delete_clip(B[:8])
     assert (gone.sha256, gone.comparisons) == (B, 1)
-    assert sorted(gone.files) == sorted(map(str, (mine, other_fp, upload)))
-    assert not mine.exists() and not other_fp.exists() and not upload.exists()
+    assert sorted(gone.files) == sorted(map(str, (mine, other_fp, sound, upload)))
+    assert not mine.exists() and not other_fp.exists() and not sound.exists() and not upload.exists()
     assert neighbour.exists() and users_file.exists()
     assert library.counts() == (2, 1)
     assert {c.sha256 for c in library.list_clips()} == {A, C}
