@@ -88,6 +88,8 @@ def test_pairs_cover_the_issue():
     assert len(hard) == 1 and hard[0].soundtrack == "unrelated"
     aist = [p for p in negatives if "ch01_first3s" in p.id and "ch03_first3s" in p.id]
     assert aist[0].soundtrack == "identical"
+    modified = {p.id for p in pairs if p.kind == "modified"}
+    assert modified == {"fitness_blue_vs_tank", "fitness_grey_vs_tank"}
     holdout = acc.select(pairs, which="holdout")
     assert 3 <= len(holdout) <= 4 and all(p.group in acc.DERIVED_RECIPES for p in holdout)
     main = acc.select(pairs)
@@ -124,6 +126,22 @@ def test_evaluate_criteria():
     assert by["mirrored copies detected (--mirror auto)"].passed
     assert by["sample student <= 92"].passed is None                     # no such pair in this run
     assert by["unrelated soundtracks: audio confidence <= 0.2"].passed
+
+
+def test_modified_pairs_count_for_sync_and_mirror_but_not_for_the_score_truth():
+    rows = [_row("pos", "positive", "crowd", 90.0, mirror=False, mirror_truth=False, sync_method="audio",
+                 sync_confidence=1.0, offset_err_ms=0.0),
+            _row("mod", "modified", "crowd", 20.0, mirror=True, mirror_truth=False, sync_method="audio",
+                 sync_confidence=0.5, offset_err_ms=0.0),
+            _row("neg", "negative", "cross", 40.0)]
+    summary, crits = acc.evaluate(rows)
+    assert summary["auc"] == 1.0 and summary["margin"] == pytest.approx(50.0) and summary["modified"] == {"mod": 20.0}
+    by = {c.name: c for c in crits}
+    assert by["same-choreography pairs >= 80"].passed and by["same-choreography pairs >= 80"].n == 1
+    assert by["mirror decision = truth (all pairs with a known truth)"].failing == ["mod"]
+    conf = by["identical soundtracks (fitness crops): confidence >= 0.9"]
+    assert conf.failing == ["mod"] and conf.n == 2
+    assert "modified (no score truth, not in AUC or margin): mod 20.0" in acc.criteria_table(summary, crits)
 
 
 def test_injected_mistakes_are_named_only_by_a_matching_moment():
