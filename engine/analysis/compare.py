@@ -423,8 +423,8 @@ def analyze(teacher_path: str | Path, student_path: str | Path, *, settings: Ali
     """Load (or extract and cache, both clips at once) and compare them. See `analyze_performances`."""
     wants_audio = settings.sync in ("auto", "audio")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio") as pool:
-        # Audio decodes, and its onset envelope and the teacher's beats are made, alongside the
-        # poses (a cache hit is then mostly waiting for the audio).
+        # The soundtracks' envelopes and the teacher's beats load (or, the first time a clip is
+        # seen, are decoded and made) alongside the poses.
         teacher_sound = pool.submit(_sound, teacher_path, cache_dir=cache_dir, envelope=wants_audio)
         student_sound = pool.submit(_sound, student_path, cache_dir=cache_dir, envelope=True) if wants_audio else None
         teacher, student = _load_both((teacher_path, student_path), (teacher_name, student_name),

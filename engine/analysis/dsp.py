@@ -1,15 +1,19 @@
-"""Small signal-processing kernels in plain NumPy, equal to their scipy.signal counterparts.
+"""Small signal-processing kernels in plain NumPy, equal to their scipy.signal and scipy.ndimage
+counterparts.
 
 `import scipy.signal` costs most of a second (it pulls in scipy.stats and builds array-API
 wrappers), more than the whole rest of a cached comparison, and `savgol_filter` spends most of
-its time refitting the edge polynomials on every call. These are the few pieces the engine
-uses, written to give the same numbers (to float rounding) and the same peak indices:
+its time refitting the edge polynomials on every call; `import scipy.ndimage` costs ~0.12 s.
+These are the few pieces the engine uses, written to give the same numbers (to float rounding;
+the ndimage filters bit for bit) and the same peak indices:
 
 - `savgol_smooth`: `savgol_filter(x, window, polyorder, mode="interp", axis=axis)`
 - `find_peaks_prominence`: `find_peaks(x, prominence=p, wlen=w, distance=d)[0]`
 - `cross_correlate_full`, `correlation_lags_full`: `correlate(a, b, mode="full")`,
   `correlation_lags(n, m, mode="full")`
 - `periodic_hann`: `get_window("hann", n)`
+- `uniform_filter1d`, `maximum_filter1d`: scipy.ndimage's, modes reflect / nearest / constant
+- `median_filter_nearest`: `ndimage.median_filter(x, size, mode="nearest")` of a 1-D signal
 """
 
 from __future__ import annotations
@@ -224,15 +228,13 @@ def periodic_hann(n: int) -> np.ndarray:
 
 
 # --- moving-window filters (scipy.ndimage's 1-D filters) ----------------------------------------
-# `import scipy.ndimage` costs ~0.12 s (array-API docstring wrappers), a tenth of a warm compare.
 
 #: scipy.ndimage's extension modes -> numpy.pad's (origin 0 only).
-_PAD_MODES = {"reflect": "symmetric", "nearest": "edge", "constant": "constant", "mirror": "reflect",
-              "wrap": "wrap"}
+_PAD_MODES = {"reflect": "symmetric", "nearest": "edge", "constant": "constant"}
 
 
 def _extended(x: np.ndarray, size: int, mode: str, cval: float) -> tuple[np.ndarray, int]:
-    """(..., N) float64 -> (..., N + size - 1) extended as scipy.ndimage extends a line: ``size // 2``
+    """(..., N) -> (..., N + size - 1) extended as scipy.ndimage extends a line: ``size // 2``
     samples before, ``size - size // 2 - 1`` after. Returns it and the axis length N."""
     if mode not in _PAD_MODES:
         raise ValueError(f"mode: expected one of {sorted(_PAD_MODES)}, got {mode!r}")

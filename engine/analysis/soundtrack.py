@@ -4,9 +4,9 @@ Decoding a clip's audio and making its `sync_envelope` and `beat_grid` takes ~0.
 wait of a comparison whose poses are cached. So they are kept beside the poses, in
 ``<cache>/<sha256>-sound-<code>.h5``: ``sha256`` the video's content hash (as for its poses),
 ``code`` a hash of the source of every module that computes them and of the NumPy and PyAV
-versions, so a change to any of them writes a new file rather than trusting an old one. Deleting
-a clip from the library removes every ``<sha256>-*.h5``, this one included; `io.store.list_entries`
-skips it (it is not a pose cache).
+versions, so a change to any of them writes a new file rather than trusting an old one (and
+removes the old one). Deleting a clip from the library removes every ``<sha256>-*.h5``, this one
+included; `io.store.list_entries` skips it (it is not a pose cache).
 
 HDF5 layout: attrs ``kind = "sound"``, ``sha256``, ``code``, ``sr`` (Hz), ``has_audio`` (bool);
 ``envelope`` (G, F) float64 with attr ``rate`` (frames/s), only with audio; ``beats_s`` (B,)
@@ -37,9 +37,10 @@ logger = logging.getLogger(__name__)
 #: Sample rate the soundtrack is decoded at for sync and beats, Hz.
 AUDIO_SR = 16000
 
-#: The modules whose code makes the features: their source is part of the cache key.
-_CODE_MODULES = ("engine.analysis.soundtrack", "engine.analysis.sync.onset", "engine.analysis.beats",
-                 "engine.analysis.dsp", "engine.io.video", "engine.io._container")
+#: The modules whose code makes the features (and every engine module they import): their
+#: source is part of the cache key.
+_CODE_MODULES = ("engine.analysis.soundtrack", "engine.analysis.sync.onset", "engine.analysis.sync._lag",
+                 "engine.analysis.beats", "engine.analysis.dsp", "engine.io.video", "engine.io._container")
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +70,7 @@ def code_fingerprint() -> str:
 
 
 def sound_cache_path(cache_dir: str | Path, sha256: str) -> Path:
+    """Where the soundtrack features of the video with content hash `sha256` are kept."""
     return Path(cache_dir) / f"{sha256}-sound-{code_fingerprint()}.h5"
 
 
@@ -95,6 +97,9 @@ def clip_soundtrack(path: str | Path, *, cache_dir: str | Path) -> Soundtrack:
                         beats=beat_grid(sound, AUDIO_SR))
     try:
         _write(target, sha, result)
+        for old in target.parent.glob(f"{sha}-sound-*.h5"):   # made by older code: never read again
+            if old != target:
+                old.unlink(missing_ok=True)
     except OSError as exc:
         logger.warning("soundtrack of %s not cached: %s", Path(path).name, exc)
     return result

@@ -75,8 +75,8 @@ def solve(costs: np.ndarray, cols: np.ndarray, inside: np.ndarray, m: int) -> tu
     skewed_cost = np.full((n + m - 1, n), np.inf)
     skewed_cost[diag_of[inside], rows[inside]] = costs[inside]
 
-    # Band rows i..: i + lo[i] and i + hi[i] both increase with i, so the band's cells on an
-    # anti-diagonal d are the contiguous rows first[d]..last[d].
+    # i + lo[i] and i + hi[i] both increase with i, so the band's cells on anti-diagonal d are
+    # those of the contiguous rows first[d]..last[d].
     lo_d = diag_of[:, 0]
     hi_d = np.max(np.where(inside, diag_of, -1), axis=1)
     ds = np.arange(n + m - 1)

@@ -4,6 +4,7 @@ exactly from the cache; a stale, foreign or broken cache file is never trusted."
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -81,7 +82,7 @@ def test_changed_code_is_never_served_an_old_file(clips, tmp_path, monkeypatch):
     monkeypatch.setattr(soundtrack, "code_fingerprint", lambda: "0123456789ab")
     clip_soundtrack(video, cache_dir=tmp_path)
     new = sound_cache_path(tmp_path, sha256_file(video))
-    assert new != old and new.is_file() and old.is_file()
+    assert new != old and new.is_file() and not old.exists()      # the old file is removed
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other clip", "other code"])
@@ -124,3 +125,24 @@ def test_the_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
     finally:
         soundtrack.code_fingerprint.cache_clear()
     assert len(before) == len(after) == 12 and before != after
+
+
+def test_the_code_key_covers_every_analysis_and_io_module_the_features_use():
+    # A module that sync_envelope or beat_grid reaches but the key leaves out could change the
+    # features without changing the file name: stale envelopes would be served.
+    import ast
+    import importlib
+
+    def engine_imports(name: str) -> set[str]:
+        tree = ast.parse(Path(importlib.import_module(name).__file__).read_text())
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                and n.module.startswith("engine.")}
+
+    seen, todo = set(), ["engine.analysis.sync.onset", "engine.analysis.beats", "engine.io.video"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += engine_imports(name)
+    used = {m for m in seen if m.startswith(("engine.analysis.", "engine.io."))}
+    assert used <= set(soundtrack._CODE_MODULES), used - set(soundtrack._CODE_MODULES)
