@@ -258,9 +258,10 @@ def uniform_filter1d(x: np.ndarray, size: int, axis: int = -1, mode: str = "refl
     a = np.asarray(x)
     out_dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.float64
     ext, n = _extended(np.moveaxis(a.astype(np.float64), axis, -1), size, mode, cval)
-    first = np.add.accumulate(ext[..., :size], axis=-1)[..., -1:]
-    steps = ext[..., size : size + n - 1] - ext[..., : n - 1]
-    run = np.cumsum(np.concatenate([first, steps], axis=-1), axis=-1) / float(size)
+    with np.errstate(invalid="ignore"):   # inf leaving the window: NaN, as scipy (which says nothing)
+        first = np.add.accumulate(ext[..., :size], axis=-1)[..., -1:]
+        steps = ext[..., size : size + n - 1] - ext[..., : n - 1]
+        run = np.cumsum(np.concatenate([first, steps], axis=-1), axis=-1) / float(size)
     return np.moveaxis(run, -1, axis).astype(out_dtype, copy=False)
 
 

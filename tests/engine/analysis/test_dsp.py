@@ -213,6 +213,16 @@ def test_uniform_filter1d_is_bit_identical_to_scipy(shape, axis, size, mode):
         np.testing.assert_array_equal(got, expect)
 
 
+def test_uniform_filter1d_with_infinities_equals_scipy_silently():
+    # score's freeze detection filters an energy with inf where the dancer is not seen.
+    x = np.random.default_rng(5).random(80)
+    x[[3, 4, 30, 77]] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                            # scipy says nothing, nor may we
+        got = uniform_filter1d(x, 9)
+    np.testing.assert_array_equal(got, ndimage.uniform_filter1d(x, 9))   # NaN where scipy has NaN
+
+
 def test_uniform_filter1d_by_hand():
     # Window 3 over [0, 3, 6, 9], ends repeated ("nearest"): [0,0,3], [0,3,6], [3,6,9], [6,9,9].
     np.testing.assert_array_equal(uniform_filter1d(np.array([0.0, 3.0, 6.0, 9.0]), 3, mode="nearest"),
