@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -74,7 +75,17 @@ class _MaskList:
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, hex."""
+    """SHA-256 of a file's bytes, hex.
+
+    Remembered per file version (device, inode, size, modification time in ns, as git's index
+    does): a comparison asks for each clip's hash twice (poses, soundtrack), and the web app again
+    on every rerun; a 100 MB phone video costs ~0.25 s to hash."""
+    st = os.stat(path)
+    return _sha256_of_version(str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, chunk)
+
+
+@lru_cache(maxsize=256)
+def _sha256_of_version(path: str, _dev: int, _ino: int, _size: int, _mtime_ns: int, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):

@@ -149,3 +149,27 @@ def test_errors_name_the_file_as_the_user_knows_it(tmp_path):
     with pytest.raises(VideoError, match="my dance.mp4") as info:
         load_or_extract(stored, cache_dir=tmp_path / "c", display_name="my dance.mp4")
     assert stored.name not in str(info.value)
+
+
+def test_sha256_file_is_the_content_hash_and_follows_every_change(tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    import engine.io.extract as extract_module
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"first version")
+    assert extract_module.sha256_file(clip) == hashlib.sha256(b"first version").hexdigest()
+    reads = []
+    real_open = open
+    monkeypatch.setattr(extract_module, "open", lambda *a, **k: reads.append(a[0]) or real_open(*a, **k),
+                        raising=False)
+    assert extract_module.sha256_file(clip) == hashlib.sha256(b"first version").hexdigest()
+    assert reads == []                                        # the same version: not read again
+    clip.write_bytes(b"second, longer version")              # new size and time
+    assert extract_module.sha256_file(clip) == hashlib.sha256(b"second, longer version").hexdigest()
+    st = clip.stat()
+    clip.write_bytes(b"third, longer version!")              # same size ...
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # ... a different time
+    assert extract_module.sha256_file(clip) == hashlib.sha256(b"third, longer version!").hexdigest()
+    assert len(reads) == 2
