@@ -32,7 +32,7 @@ from engine.analysis.score import score
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
-from ui.job_view import collect, run_job, run_page, shared_jobs, submit_job, wait
+from ui.job_view import collect, in_child, run_job, run_page, shared_jobs, submit_job, wait
 from ui.jobs import extraction_function
 from ui.library_view import record_clip, record_comparison, upload_refusal
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
@@ -145,7 +145,7 @@ def get_analysis(clips: dict[str, Clip], align: AlignSettings, score_settings: S
         slot.error(ss["failed"][akey], icon=":material/error:")
         return None
     t, s = clips["teacher"], clips["student"]
-    job = submit_job(akey, analyze, t.path, s.path, settings=align, cache_dir=DIRS.cache,
+    job = submit_job(akey, in_child(analyze), t.path, s.path, settings=align, cache_dir=DIRS.cache,
                      teacher_name=t.name, student_name=s.name)
     a = run_job(job, slot, "Syncing and aligning the two dances…", "comparing the clips", stored_names(clips))
     if a is not None:

@@ -39,7 +39,7 @@ from engine.io import extract as extract_module
 from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession, Section
 from engine.present.charts import live_score_figure
-from ui.job_view import run_job, run_page, submit_job
+from ui.job_view import in_child, run_job, run_page, submit_job
 from ui.jobs import extraction_function
 from ui.library_view import library_references, record_clip, record_comparison, upload_refusal
 from ui.live_view import (
@@ -365,7 +365,7 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         if akey in ss["failed"]:
             st.error(ss["failed"][akey], icon=":material/error:")
             return
-        job = submit_job(akey, analyze_against_reference, ref.video, attempt.clip.path,
+        job = submit_job(akey, in_child(analyze_against_reference), ref.video, attempt.clip.path,
                          teacher_cache_file=ref.cache_file, teacher_sha256=ref.sha256, teacher_name=ref.name,
                          student_name=attempt.clip.name, settings=align, cache_dir=DIRS.cache,
                          extract_settings=EXTRACT_SETTINGS)

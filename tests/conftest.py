@@ -53,6 +53,17 @@ def load_clip(session_cache):
 LEFTOVER_GRACE_S = 30.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_app_children():
+    """After the last test, stop the child processes the pages' jobs started (`ui.job_view.shared_children`)."""
+    yield
+    import sys
+
+    job_view = sys.modules.get("ui.job_view")
+    if job_view is not None:
+        job_view.shared_children.clear()
+
+
 def pytest_unconfigure(config) -> None:
     """Never let a test's leftover keep the run from ending (CI would wait until its time limit).
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Hashable
@@ -13,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from engine.core.errors import EngineError
+from ui.child_processes import ChildProcesses
 from ui.jobs import Job, Jobs
 
 logger = logging.getLogger("dance.app")
@@ -21,12 +24,30 @@ logger = logging.getLogger("dance.app")
 FAVICON = Path(__file__).with_name("favicon.png")
 #: How often a running job's progress is redrawn, seconds.
 POLL_S = 0.25
+#: Background jobs running at once (extractions wait for the pose pool; the others each use a child process).
+JOB_WORKERS = 4
+#: Set to 0 to run comparisons and renders in the server's own threads (no child processes).
+ENV_CHILD_PROCESSES = "DANCE_CHILD_PROCESSES"
 
 
 @st.cache_resource
 def shared_jobs() -> Jobs:
     """The process's background jobs (thread-safe, shared by all sessions and pages)."""
-    return Jobs(max_workers=4)
+    return Jobs(max_workers=JOB_WORKERS)
+
+
+@st.cache_resource(on_release=lambda children: children.shutdown(wait=False))
+def shared_children() -> ChildProcesses:
+    """The process's child processes for heavy jobs, one per job worker (started on first use)."""
+    return ChildProcesses(max_workers=JOB_WORKERS)
+
+
+def in_child(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` as a job runs it in a child process (`ui.child_processes`), so its work never holds the
+    GIL the server needs to answer pages; itself when ``DANCE_CHILD_PROCESSES=0``."""
+    if os.environ.get(ENV_CHILD_PROCESSES, "").strip() == "0":
+        return fn
+    return functools.partial(shared_children().call, fn)
 
 
 def submit_job(key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:

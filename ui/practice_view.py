@@ -32,7 +32,7 @@ from engine.present.practice import (
     render_practice_clips,
     widen,
 )
-from ui.job_view import run_job, submit_job
+from ui.job_view import in_child, run_job, submit_job
 
 SPAN_CHOICE = "A span I choose (teacher's seconds)"
 #: Practice clip pairs kept on disk (oldest removed first).
@@ -118,7 +118,7 @@ def get_practice_clips(a: Analysis, card: Scorecard, clip_paths: dict[str, Path 
             st.error(ss["failed"][key], icon=":material/error:")
             return None
         folder.mkdir(parents=True, exist_ok=True)
-        job = submit_job(key, render_practice_clips, a, card, clip_paths["teacher"], clip_paths["student"], stem,
+        job = submit_job(key, in_child(render_practice_clips), a, card, clip_paths["teacher"], clip_paths["student"], stem,
                          teacher_s=span)
         clips = run_job(job, None, "Drawing the practice clips…", "drawing the practice clips")
         if clips is None:

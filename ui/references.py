@@ -22,7 +22,7 @@ from engine.demo import make_demo
 from engine.io import extract as extract_module
 from engine.io.store import CacheEntry
 from engine.io.video import probe
-from ui.job_view import collect, shared_jobs, submit_job, wait
+from ui.job_view import collect, in_child, shared_jobs, submit_job, wait
 from ui.report_view import ROLES, Clip, stat_key
 
 #: The chooser's id of the sample teacher (every other reference is known by its sha256).
@@ -138,7 +138,7 @@ def sample_clips(samples_dir: Path, slot) -> dict[str, Clip] | None:
     """The built-in demo pair, rendered into `samples_dir` on the first visit (progress in `slot`)."""
     paths = {r: samples_dir / f"{r}.mp4" for r in ROLES}
     if not all(p.is_file() for p in paths.values()):
-        job = submit_job(("samples", str(samples_dir)), make_demo, samples_dir)
+        job = submit_job(("samples", str(samples_dir)), in_child(make_demo), samples_dir)
         with slot:
             bar = st.progress(0.0, text="Making the sample clips (first visit only)…")
             wait([(job, bar)])

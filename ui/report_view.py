@@ -36,7 +36,7 @@ from engine.present.feedback import (
 )
 from engine.present.render import RenderResult, planned_result, render_side_by_side
 from ui.exports import joints_csv, report_json
-from ui.job_view import run_job, submit_job
+from ui.job_view import in_child, run_job, submit_job
 from ui.practice_view import show_practice
 from ui.settings_panel import COMPONENT_MEANING
 
@@ -236,7 +236,7 @@ def get_render(a: Analysis, card: Scorecard, clips: dict[str, Clip], akey: tuple
             slot.error(ss["failed"][rkey], icon=":material/error:")
             return None
         renders_dir.mkdir(parents=True, exist_ok=True)
-        job = submit_job(rkey, render_side_by_side, a, card, clips["teacher"].path,
+        job = submit_job(rkey, in_child(render_side_by_side), a, card, clips["teacher"].path,
                          clips["student"].path, out)
         result = run_job(job, slot, "Drawing the side-by-side video…", "drawing the side-by-side video",
                          stored_names(clips))

@@ -60,6 +60,9 @@ def env(session_cache):
         mp.setattr(engine.io.extract, "extract", counts["extract"].wrap(engine.io.extract.extract))
         mp.setattr(engine.analysis.compare, "dtw", counts["dtw"].wrap(engine.analysis.compare.dtw))
         mp.setenv("DANCE_CACHE_DIR", str(session_cache))
+        # The counters see calls in this process only: comparisons and renders run here, not in
+        # child processes (the browser tests in tests/e2e run the app with its children).
+        mp.setenv("DANCE_CHILD_PROCESSES", "0")
         for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT_S"):
             mp.delenv(var, raising=False)
         yield {"cache": Path(session_cache), "counts": counts, "mp": mp}

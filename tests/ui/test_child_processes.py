@@ -1,0 +1,119 @@
+"""ui.child_processes: heavy job functions run in child processes and report progress back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from engine.core.errors import CompareError
+from ui.child_processes import ChildProcessDied, ChildProcesses
+from ui.jobs import Jobs
+
+# --- functions the children run (module level: a child imports them by name) ----------------
+
+
+def pid_and_sum(values, *, scale=1, progress=None):
+    """This process's id and scale * sum(values), with a progress call per value."""
+    total = 0
+    for i, v in enumerate(values):
+        total += v
+        if progress is not None:
+            progress((i + 1) / len(values), f"value {i + 1} of {len(values)}")
+    return os.getpid(), scale * total
+
+
+def many_updates(n, *, progress=None):
+    """n progress calls with one message, then a last one with another: as a frame loop reports."""
+    for i in range(n):
+        progress(i / n, "tracking")
+    progress(1.0, "done")
+
+
+def refuse(name, *, progress=None):
+    raise CompareError(f"{name}: nothing in common")
+
+
+def die(*, progress=None):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def sleep_then_pid(seconds, *, progress=None):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def meet(folder, n, *, progress=None, timeout_s=60.0):
+    """Leave this process's id in `folder` and wait until `n` processes have: (pid, how many met)."""
+    (folder / str(os.getpid())).touch()
+    deadline = time.monotonic() + timeout_s
+    while len(list(folder.iterdir())) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.getpid(), len(list(folder.iterdir()))
+
+
+@pytest.fixture
+def children():
+    pool = ChildProcesses(max_workers=2, preload=())
+    yield pool
+    pool.shutdown()
+
+
+def test_call_runs_in_another_process_and_returns_its_value(children):
+    pid, total = children.call(pid_and_sum, [1, 2, 3, 4], scale=10)
+    assert total == 100
+    assert pid != os.getpid()
+
+
+def test_every_new_message_of_the_child_reaches_the_callback_in_order_before_call_returns(children):
+    seen = []
+    children.call(pid_and_sum, [5, 6, 7], progress=lambda fraction, message: seen.append((fraction, message)))
+    assert seen == [(1 / 3, "value 1 of 3"), (2 / 3, "value 2 of 3"), (1.0, "value 3 of 3")]
+
+
+def test_a_fast_loops_repeated_message_is_thinned_but_the_last_update_arrives(children):
+    seen = []
+    children.call(many_updates, 20000, progress=lambda fraction, message: seen.append((fraction, message)))
+    assert seen[0] == (0.0, "tracking") and seen[-1] == (1.0, "done")
+    assert len(seen) < 200       # at most one "tracking" per 0.1 s, not 20000
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+
+
+def test_the_childs_exception_is_raised_with_its_type_and_message(children):
+    with pytest.raises(CompareError, match="clip.mp4: nothing in common"):
+        children.call(refuse, "clip.mp4")
+    # the child survives an exception: the next call is served
+    assert children.call(pid_and_sum, [2])[1] == 2
+
+
+def test_a_child_that_dies_fails_its_call_and_the_next_call_gets_a_new_child(children):
+    first = children.call(sleep_then_pid, 0.0)
+    with pytest.raises(ChildProcessDied, match="die stopped unexpectedly"):
+        children.call(die)
+    second = children.call(sleep_then_pid, 0.0)
+    assert second not in (first, os.getpid())
+
+
+def test_calls_from_two_threads_run_at_once_in_two_children(children, tmp_path):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(children.call(meet, tmp_path, 2))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pids = [pid for pid, _ in results]
+    assert [met for _, met in results] == [2, 2]   # each saw the other running at the same time
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+
+
+def test_a_job_running_in_a_child_shows_the_childs_progress_and_result(children):
+    import functools
+
+    jobs = Jobs(max_workers=1)
+    job = jobs.submit("sum", functools.partial(children.call, pid_and_sum), [1, 2], scale=3)
+    pid, total = job.future.result(timeout=60)
+    assert (total, pid != os.getpid()) == (9, True)
+    assert (job.fraction, job.message) == (1.0, "value 2 of 2")

@@ -1,0 +1,174 @@
+"""Heavy job functions run in child processes, so the web server's own process stays free for pages.
+
+Why: Streamlit serves every page from one process, whose event loop needs the GIL to answer a
+page. A comparison (sync + DTW, ~0.3-1 s of NumPy) or a side-by-side render (~2-4 s of Python
+drawing and encoding) in a thread of that process takes the GIL in 5-ms turns against every page
+script; with 8 people getting results at once, pages went 2-5 s without an answer (BENCHMARKS.md,
+issue 16). A child process has its own interpreter and GIL.
+
+    children = ChildProcesses(max_workers=4)
+    analysis = children.call(analyze, teacher, student, progress=job.report, cache_dir=...)
+
+`call` blocks its caller (a job thread of `ui.jobs.Jobs`, which keeps the fair turns) until the
+child returns; the child's progress(fraction, message) calls come back to `progress` in this
+process. `fn`, its arguments and its result travel by pickle (an Analysis of two 12-s clips:
+~14 MB, ~10 ms each way). Exceptions come back as raised; a child that dies (killed, out of
+memory) fails its call with `ChildProcessDied` and the pool is started afresh for the next one.
+Children are started on first use ("spawn": a fresh interpreter, no copy of the server's threads)
+and kept, with `PRELOAD` imported once each. Pure multiprocessing: no Streamlit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from engine.core.progress import Progress
+
+logger = logging.getLogger("dance.app")
+
+#: Modules a child imports when it starts, before its first call (their import time is then
+#: paid once per child, in the child, not on a user's first comparison).
+PRELOAD = ("engine.analysis.compare", "engine.present.render")
+#: A child sends at most one update per this many seconds while only the fraction moves (a new
+#: message, and 100 %, always go at once).
+PROGRESS_EVERY_S = 0.1
+#: How long a finished call waits for its child's last progress updates to be passed on, seconds.
+DELIVERY_WAIT_S = 5.0
+
+
+class ChildProcessDied(RuntimeError):
+    """The child running a call stopped without an answer (killed, or out of memory)."""
+
+
+class ChildProcesses:
+    """A pool of `max_workers` child processes whose calls report progress back.
+
+    Thread-safe: any number of threads may `call` at once; past `max_workers` calls wait for a
+    free child in the order they came (give the pool as many children as callers' threads, so
+    nothing waits here unseen).
+    """
+
+    def __init__(self, max_workers: int, *, preload: tuple[str, ...] = PRELOAD) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        self.max_workers = int(max_workers)
+        self._context = multiprocessing.get_context("spawn")
+        self._updates = self._context.SimpleQueue()   # (call id, fraction, message) from the children
+        self._preload = tuple(preload)
+        self._listeners: dict[int, tuple[Progress, threading.Event]] = {}
+        self._ids = itertools.count()
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        threading.Thread(target=self._forward_progress, name="child-progress", daemon=True).start()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.max_workers, mp_context=self._context, initializer=_start_child,
+                                   initargs=(self._updates, self._preload))
+
+    def call(self, fn: Callable[..., Any], /, *args: Any, progress: Progress | None = None, **kwargs: Any) -> Any:
+        """fn(*args, progress=..., **kwargs) in a child; its return value, or its exception raised here.
+
+        `fn` must be importable by name (a module-level function); `progress`, if given, receives
+        the child's progress calls in this process (from another thread), every one of them
+        before `call` returns."""
+        call_id = next(self._ids)
+        delivered = threading.Event()   # set when the child's last update has been passed on
+        with self._lock:
+            pool = self._pool
+            if progress is not None:
+                self._listeners[call_id] = (progress, delivered)
+        try:
+            value = pool.submit(_run_in_child, call_id, fn, args, kwargs, progress is not None).result()
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._pool is pool:  # the first caller to see it starts a new pool
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+            name = getattr(fn, "__name__", repr(fn))
+            logger.error("a child process died while running %s", name)
+            raise ChildProcessDied(f"the process running {name} stopped unexpectedly (out of memory?)") from exc
+        except BaseException:
+            self._wait_delivered(progress, delivered)
+            raise
+        else:
+            self._wait_delivered(progress, delivered)
+            return value
+        finally:
+            with self._lock:
+                self._listeners.pop(call_id, None)
+
+    @staticmethod
+    def _wait_delivered(progress: Progress | None, delivered: threading.Event) -> None:
+        if progress is not None and not delivered.wait(DELIVERY_WAIT_S):
+            logger.warning("a child's progress updates did not all arrive within %.0f s", DELIVERY_WAIT_S)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the children once their calls in progress end (`wait`: until then)."""
+        with self._lock:
+            self._pool.shutdown(wait=wait)
+
+    def _forward_progress(self) -> None:
+        while True:
+            call_id, fraction, message = self._updates.get()
+            with self._lock:
+                listener = self._listeners.get(call_id)
+            if listener is None:
+                continue
+            progress, delivered = listener
+            if fraction is None:   # the call's last update
+                delivered.set()
+                continue
+            try:
+                progress(fraction, message)
+            except Exception:  # a page's callback must not stop the forwarding
+                logger.exception("a progress callback failed")
+
+
+# --- in the child ---------------------------------------------------------------------------
+
+_updates = None  # the child's end of ChildProcesses._updates
+
+
+def _start_child(updates, preload: tuple[str, ...]) -> None:
+    """A child's initializer: keep the progress queue, leave Ctrl+C to the server, import `preload`."""
+    global _updates
+    _updates = updates
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its children on exit
+    for name in preload:
+        importlib.import_module(name)
+
+
+def _run_in_child(call_id: int, fn: Callable[..., Any], args: tuple, kwargs: dict, report: bool) -> Any:
+    if not report:
+        return fn(*args, **kwargs)
+    try:
+        return fn(*args, progress=_Reporter(call_id), **kwargs)
+    finally:
+        _updates.put((call_id, None, None))   # after every update of this call (one queue, in order)
+
+
+class _Reporter:
+    """A progress callback that sends updates to the parent: every new message, and the fraction
+    of the same message at most once per PROGRESS_EVERY_S (and at 100 %)."""
+
+    def __init__(self, call_id: int) -> None:
+        self.call_id = call_id
+        self._last_sent = -float("inf")
+        self._last_message: str | None = None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        message = str(message)
+        if message != self._last_message or now - self._last_sent >= PROGRESS_EVERY_S or fraction >= 1.0:
+            self._last_sent, self._last_message = now, message
+            _updates.put((self.call_id, float(fraction), message))
