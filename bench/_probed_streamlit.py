@@ -78,8 +78,34 @@ def install(log_path: str) -> None:
     client_class.write_forward_msg, client_class._sender = write_forward_msg, _sender
 
 
+def sample_stacks(log_path: str, every_s: float = 0.1, depth: int = 5) -> None:
+    """Every `every_s`, write each thread's innermost `depth` frames (``<monotonic s> <thread>
+    file:line:function < ...``) to `log_path`, from a daemon thread. A sample that comes late
+    (the sampler waited for the GIL too) shows in its time stamp."""
+    import traceback
+
+    out = open(log_path, "a", buffering=1 << 16)   # noqa: SIM115 (open for the server's life)
+
+    def run() -> None:
+        while True:
+            time.sleep(every_s)
+            now = time.monotonic()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            lines = []
+            for ident, frame in sys._current_frames().items():
+                stack = traceback.extract_stack(frame)[-depth:]
+                where = " < ".join(f"{os.path.basename(f.filename)}:{f.lineno}:{f.name}" for f in reversed(stack))
+                lines.append(f"{now:.4f} {str(names.get(ident, ident)).replace(' ', '_')[:40]} {where}\n")
+            out.writelines(lines)
+            out.flush()
+
+    threading.Thread(target=run, name="probe-sampler", daemon=True).start()
+
+
 if __name__ == "__main__":
     install(os.environ["DANCE_PROBE_LOG"])
+    if os.environ.get("DANCE_PROBE_STACKS"):
+        sample_stacks(os.environ["DANCE_PROBE_STACKS"])
     from streamlit.web.cli import main
 
     sys.argv = ["streamlit", *sys.argv[1:]]

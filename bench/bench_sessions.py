@@ -126,6 +126,20 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def children_peak_rss_mb(pid: int) -> tuple[int, float]:
+    """The server's child processes (`ui.child_processes`, the spawn helper): how many, and the sum
+    of their peak resident memories (an upper bound of their peak together), MiB."""
+    kids = [int(k) for task in Path(f"/proc/{pid}/task").iterdir()
+            for k in (task / "children").read_text().split()]
+    peaks = []
+    for kid in kids:
+        try:
+            peaks.append(peak_rss_mb(kid))
+        except OSError:   # ended meanwhile
+            pass
+    return len(peaks), sum(peaks)
+
+
 def server_waits(probe_log: Path, t0: float, t1: float) -> dict:
     """The longest the server kept any page waiting between t0 and t1 (monotonic s), from the
     server's own log (`_probed_streamlit.py`: when it took each message and wrote each answer).
@@ -264,8 +278,9 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
     print(f"clips: the sample teacher + {len(students)} different sample students (seeds)"
           + (f", cut to {seconds:g} s" if seconds else " (12 s)"))
     print("| sessions | median s to result | p95 s | longest server wait s | longest quiet gap s "
-          "(browser's own time included) | slowest upload ms | errors | server peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|")
+          "(browser's own time included) | slowest upload ms | errors | server peak RSS MiB | "
+          "its children's peak RSS MiB (sum, count) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     base = None
     cache = work / f"cache-{time.time_ns()}"   # the rounds share it: samples and teacher extracted once
     for i, n in enumerate(ns):
@@ -278,6 +293,7 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
             results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, students[first:first + n],
                                                  browser_executable(work)))
             rss = peak_rss_mb(proc.pid)
+            n_kids, kids_rss = children_peak_rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -288,7 +304,7 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
         errors = [r["error"] for r in results if r["error"]]
         print(f"| {n} | {med:.1f} (x{med / base:.2f}) | {p95(times):.1f} | "
               f"{waits['server_wait_s']:.2f} | {max(r['any_gap_s'] for r in results):.2f} | "
-              f"{max(r['upload_ms'] for r in results):.0f} | {len(errors)} | {rss:.0f} |")
+              f"{max(r['upload_ms'] for r in results):.0f} | {len(errors)} | {rss:.0f} | {kids_rss:.0f} ({n_kids}) |")
         print(f"  (the longest server wait, {waits['what']}, began {waits['at_s']:.1f} s after the first drop; "
               f"the slowest result came {max(times):.1f} s after its drop)")
         for e in errors:

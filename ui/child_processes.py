@@ -15,7 +15,8 @@ process. `fn`, its arguments and its result travel by pickle (an Analysis of two
 ~14 MB, ~10 ms each way). Exceptions come back as raised; a child that dies (killed, out of
 memory) fails its call with `ChildProcessDied` and the pool is started afresh for the next one.
 Children are started on first use ("spawn": a fresh interpreter, no copy of the server's threads)
-and kept, with `PRELOAD` imported once each. Pure multiprocessing: no Streamlit.
+and kept, with `PRELOAD` imported once each, at a lower priority than the server
+(`CHILD_NICENESS`). Pure multiprocessing: no Streamlit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import importlib
 import itertools
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -39,6 +41,9 @@ logger = logging.getLogger("dance.app")
 #: Modules a child imports when it starts, before its first call (their import time is then
 #: paid once per child, in the child, not on a user's first comparison).
 PRELOAD = ("engine.analysis.compare", "engine.present.render")
+#: Children run at this niceness (Linux/macOS: 0 normal .. 19 lowest): on a busy machine the
+#: server's own threads, which answer the pages, get the processors first.
+CHILD_NICENESS = 10
 #: A child sends at most one update per this many seconds while only the fraction moves (a new
 #: message, and 100 %, always go at once).
 PROGRESS_EVERY_S = 0.1
@@ -140,10 +145,13 @@ _updates = None  # the child's end of ChildProcesses._updates
 
 
 def _start_child(updates, preload: tuple[str, ...]) -> None:
-    """A child's initializer: keep the progress queue, leave Ctrl+C to the server, import `preload`."""
+    """A child's initializer: keep the progress queue, leave Ctrl+C to the server, step back
+    (`CHILD_NICENESS`), import `preload`."""
     global _updates
     _updates = updates
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its children on exit
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICENESS)
     for name in preload:
         importlib.import_module(name)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
+import importlib
 import logging
 import os
 import time
@@ -113,12 +115,33 @@ def run_job(job: Job, where, text: str, what: str, names: dict[str, str] | None 
     return result
 
 
+@st.cache_resource
+def freeze_loaded_objects() -> int:
+    """Once per server process: move every object alive now (the imported modules of Streamlit,
+    Plotly, NumPy, the engine: ~220 000) out of the garbage collector's sight (`gc.freeze`); how many.
+
+    Why: Streamlit runs a full collection after every script run (`runner.postScriptGC`). Over
+    those objects it takes ~0.15 s (more on a busy machine), all of it holding the GIL the server
+    needs to answer pages: with 8 people at once it was a fifth of the server's Python time
+    (BENCHMARKS.md, issue 16). Frozen, they are never scanned; objects made later still are.
+    MediaPipe (~56 000 more) is imported first when this process extracts poses itself.
+    """
+    from engine.batch.cluster import cluster_address
+
+    if cluster_address() is None:
+        importlib.import_module("engine.io.pose")   # the first extraction would import it anyway
+    gc.collect()    # what is garbage now is freed first, not frozen
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
     """Configure the page, let in only a signed-in user when sign-in is configured (`ui.auth.gate`),
     and run `main`; an error it did not catch becomes a message, never a traceback."""
     from ui.auth import gate
     from ui.compat import fix_media_gzip, keep_upload_answers
 
+    freeze_loaded_objects()
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
     keep_upload_answers()  # a clip dropped while a rerun starts must still upload (see ui/compat.py)
     # A favicon served by the app itself (a page's ":material/" icon would make every visitor's
