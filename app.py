@@ -31,9 +31,7 @@ from engine.analysis.compare import Analysis, analyze
 from engine.analysis.score import score
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
-from engine.io import store
-from ui.job_view import collect, in_child, run_job, run_page, shared_jobs, submit_job, wait
-from ui.jobs import extraction_function
+from ui.job_view import collect, in_child, run_job, run_page, shared_jobs, submit_extraction, submit_job, wait
 from ui.library_view import record_clip, record_comparison, upload_refusal
 from ui.locations import EXTRACT_SETTINGS, FINGERPRINT, folders
 from ui.references import sample_clips
@@ -112,8 +110,8 @@ def extract_clips(clips: dict[str, Clip], slots: dict, *, record: bool) -> bool:
             ok = False
             continue
         # extractor= looked up now, so tests can count the real extraction calls.
-        job = submit_job(key, extraction_function(store.load_or_extract), clip.path, cache_dir=DIRS.cache,
-                         settings=EXTRACT_SETTINGS, display_name=clip.name, extractor=extract_module.extract)
+        job = submit_extraction(key, clip.path, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS,
+                                display_name=clip.name, extractor=extract_module.extract)
         running.append((role, job, slots[role].progress(0.0, text=f"{clip.name}: starting")))
     wait([(job, bar) for _, job, bar in running])
     for role, job, bar in running:

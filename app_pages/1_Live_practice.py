@@ -39,8 +39,7 @@ from engine.io import extract as extract_module
 from engine.io import store
 from engine.live import LiveReference, LiveState, PracticeSession, Section
 from engine.present.charts import live_score_figure
-from ui.job_view import in_child, run_job, run_page, submit_job
-from ui.jobs import extraction_function
+from ui.job_view import in_child, run_job, run_page, submit_extraction, submit_job
 from ui.library_view import library_references, record_clip, record_comparison, upload_refusal
 from ui.live_view import (
     IceConfigError,
@@ -207,8 +206,8 @@ def extract(ref: Reference, slot) -> bool:
     if key in ss["failed"]:
         slot.error(ss["failed"][key], icon=":material/error:")
         return False
-    job = submit_job(key, extraction_function(store.load_or_extract), ref.video, cache_dir=DIRS.cache,
-                     settings=EXTRACT_SETTINGS, display_name=ref.name, extractor=extract_module.extract)
+    job = submit_extraction(key, ref.video, cache_dir=DIRS.cache, settings=EXTRACT_SETTINGS, display_name=ref.name,
+                            extractor=extract_module.extract)
     perf = run_job(job, slot, f"{ref.name}: analysing the reference (once)…", f"reading {ref.name}",
                    stored_names({"teacher": ref.clip}))
     if perf is not None:

@@ -55,13 +55,15 @@ LEFTOVER_GRACE_S = 30.0
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_app_children():
-    """After the last test, stop the child processes the pages' jobs started (`ui.job_view.shared_children`)."""
+    """After the last test, stop the child processes the pages' jobs started (`ui.job_view`'s
+    `shared_children` and `shared_pose_process`)."""
     yield
     import sys
 
     job_view = sys.modules.get("ui.job_view")
     if job_view is not None:
         job_view.shared_children.clear()
+        job_view.shared_pose_process.clear()
 
 
 def pytest_unconfigure(config) -> None:

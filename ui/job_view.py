@@ -17,8 +17,8 @@ from typing import Any
 import streamlit as st
 
 from engine.core.errors import EngineError
-from ui.child_processes import ChildProcesses
-from ui.jobs import Job, Jobs
+from ui.child_processes import ChildProcesses, ThreadedChild
+from ui.jobs import Job, Jobs, extraction_function
 
 logger = logging.getLogger("dance.app")
 
@@ -28,8 +28,11 @@ FAVICON = Path(__file__).with_name("favicon.png")
 POLL_S = 0.25
 #: Background jobs running at once (extractions wait for the pose pool; the others each use a child process).
 JOB_WORKERS = 4
-#: Set to 0 to run comparisons and renders in the server's own threads (no child processes).
+#: Set to 0 to run pose extraction, comparisons and renders in the server's own threads (no
+#: child processes).
 ENV_CHILD_PROCESSES = "DANCE_CHILD_PROCESSES"
+#: What the pose process imports when it starts, before the first clip arrives (MediaPipe: ~2 s).
+POSE_PRELOAD = ("engine.io.store", "mediapipe")
 
 
 @st.cache_resource
@@ -44,12 +47,24 @@ def shared_children() -> ChildProcesses:
     return ChildProcesses(max_workers=JOB_WORKERS)
 
 
+@st.cache_resource(on_release=lambda child: child.shutdown())
+def shared_pose_process() -> ThreadedChild:
+    """The process that extracts poses for every session (started on first use): one child whose
+    fair pose pool (`engine.io.extract`, ``DANCE_POSE_WORKERS`` graphs) every clip shares, so a
+    short clip behind a long one starts within one segment, while the server's own process keeps
+    its GIL, its processors' time and its memory (no MediaPipe) for the pages."""
+    return ThreadedChild(preload=POSE_PRELOAD, name="dance-poses")
+
+
+def children_enabled() -> bool:
+    """Whether heavy jobs run in child processes (the default; ``DANCE_CHILD_PROCESSES=0``: not)."""
+    return os.environ.get(ENV_CHILD_PROCESSES, "").strip() != "0"
+
+
 def in_child(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` as a job runs it in a child process (`ui.child_processes`), so its work never holds the
     GIL the server needs to answer pages; itself when ``DANCE_CHILD_PROCESSES=0``."""
-    if os.environ.get(ENV_CHILD_PROCESSES, "").strip() == "0":
-        return fn
-    return functools.partial(shared_children().call, fn)
+    return functools.partial(shared_children().call, fn) if children_enabled() else fn
 
 
 def submit_job(key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
@@ -63,6 +78,20 @@ def submit_job(key: Hashable, fn: Callable[..., Any], *args: Any, **kwargs: Any)
     else:
         owner, limit = ("session", st.session_state.setdefault("sid", uuid.uuid4().hex)), None
     return shared_jobs().submit(key, fn, *args, owner=owner, limit=limit, **kwargs)
+
+
+def submit_extraction(key: Hashable, path: Path, **kwargs: Any) -> Job:
+    """The job that extracts (or loads from the cache) the poses of the video at `path`:
+    ``store.load_or_extract(path, masks=False, **kwargs)`` on the Dask cluster when one is set,
+    else in the pose process (`shared_pose_process`), else in this process. Its Performance has
+    no masks (the pages need the landmarks and the counts; comparisons read the cache again).
+    It takes no job worker: clips take turns on the pose pool, segment by segment."""
+    from engine.batch.cluster import cluster_address
+    from engine.io import store
+
+    child = shared_pose_process() if children_enabled() and cluster_address() is None else None
+    return submit_job(key, extraction_function(store.load_or_extract, child), path, masks=False,
+                      queued_elsewhere=True, **kwargs)
 
 
 def wait(items: list[tuple[Job, st.delta_generator.DeltaGenerator]]) -> None:
@@ -124,11 +153,12 @@ def freeze_loaded_objects() -> int:
     those objects it takes ~0.15 s (more on a busy machine), all of it holding the GIL the server
     needs to answer pages: with 8 people at once it was a fifth of the server's Python time
     (BENCHMARKS.md, issue 16). Frozen, they are never scanned; objects made later still are.
-    MediaPipe (~56 000 more) is imported first when this process extracts poses itself.
+    MediaPipe (~56 000 more) is imported first when this process extracts poses itself
+    (``DANCE_CHILD_PROCESSES=0`` and no cluster).
     """
     from engine.batch.cluster import cluster_address
 
-    if cluster_address() is None:
+    if cluster_address() is None and not children_enabled():
         importlib.import_module("engine.io.pose")   # the first extraction would import it anyway
     gc.collect()    # what is garbage now is freed first, not frozen
     gc.freeze()

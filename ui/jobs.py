@@ -17,6 +17,7 @@ long as it returns a `Job` whose `future` is a ``concurrent.futures.Future``.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import threading
 import time
@@ -94,14 +95,18 @@ class Jobs:
         return self._pool.max_workers
 
     def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any, owner: Hashable = NOBODY,
-               limit: int | None = None, **kwargs: Any) -> Job:
+               limit: int | None = None, queued_elsewhere: bool = False, **kwargs: Any) -> Job:
         """The job under `key`: the running or finished one if there is one, else a new one.
 
-        `fn` is called as fn(*args, progress=job.report, **kwargs) (so `owner` and `limit` are
-        this method's, never passed on). A new job is queued for `owner`; with `limit`, an owner
-        who already has that many jobs queued or running gets `JobLimitError` instead. A job
-        that failed is not reused: submitting its key again starts afresh (the user may have
-        fixed the cause).
+        `fn` is called as fn(*args, progress=job.report, **kwargs) (so `owner`, `limit` and
+        `queued_elsewhere` are this method's, never passed on). A new job is queued for `owner`;
+        with `limit`, an owner who already has that many jobs queued or running gets
+        `JobLimitError` instead. A job that failed is not reused: submitting its key again starts
+        afresh (the user may have fixed the cause).
+
+        `queued_elsewhere`: `fn` only waits for work that is shared out fairly somewhere else (pose
+        extraction: clips take turns segment by segment on the pose pool), so it starts at once in
+        a thread of its own and takes none of the workers; it still counts towards `limit`.
         """
         with self._lock:
             self._forget_stale()
@@ -132,7 +137,10 @@ class Jobs:
                 self._durations.append(job.finished - job.started)
                 future.set_result(value)
 
-        job.runner = self._pool.submit(owner, run)
+        if queued_elsewhere:
+            threading.Thread(target=run, name="dance-job-waiting", daemon=True).start()
+        else:
+            job.runner = self._pool.submit(owner, run)
         return job
 
     def get(self, key: Hashable) -> Job | None:
@@ -180,9 +188,13 @@ class Jobs:
             del self._jobs[key]
 
 
-def extraction_function(local: Callable[..., Any]) -> Callable[..., Any]:
-    """What an extraction job runs: `local` (``store.load_or_extract``), or the same on the Dask
-    cluster when ``DANCE_DASK_SCHEDULER`` is set, so a hosted app's web process stays light."""
+def extraction_function(local: Callable[..., Any], child: Any = None) -> Callable[..., Any]:
+    """What an extraction job runs: the same as `local` (``store.load_or_extract``) on the Dask
+    cluster when ``DANCE_DASK_SCHEDULER`` is set; else in `child` (a `ui.child_processes.ThreadedChild`
+    whose fair pose pool every clip shares) when one is given; else `local` in this process. The
+    first two keep the web process free of decoding and pose models."""
     from engine.batch.cluster import cluster_address, load_or_extract_on_cluster
 
-    return load_or_extract_on_cluster if cluster_address() else local
+    if cluster_address():
+        return load_or_extract_on_cluster
+    return local if child is None else functools.partial(child.call, local)

@@ -341,6 +341,9 @@ def _extract(path: Path, name: str, settings: ExtractSettings, sha256: str | Non
     turn = object()   # this extraction's place in the pool's turns
     futures: list[Future | None] = [pool.submit(turn, track, a, b, stop) for (a, b), stop in zip(segments, stops)]
     try:
+        if progress is not None and not (futures[0].running() or futures[0].done()):
+            progress(0.0, f"{name}: waiting for the pose model, busy with other clips (clips take turns: "
+                          f"this one starts when one of their {SEGMENT_S:.0f}-s pieces is done)")
         held: _Track | None = None  # written out once the next segment is known to follow the same dancer
         for k, future in enumerate(futures):
             following = future.result()

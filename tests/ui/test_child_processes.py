@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from engine.core.errors import CompareError
-from ui.child_processes import ChildProcessDied, ChildProcesses
+from ui.child_processes import ChildProcessDied, ChildProcesses, ThreadedChild
 from ui.jobs import Jobs
 
 # --- functions the children run (module level: a child imports them by name) ----------------
@@ -53,6 +54,19 @@ def meet(folder, n, *, progress=None, timeout_s=60.0):
     while len(list(folder.iterdir())) < n and time.monotonic() < deadline:
         time.sleep(0.01)
     return os.getpid(), len(list(folder.iterdir()))
+
+
+def meet_threads(folder, n, *, progress=None, timeout_s=60.0):
+    """`meet` for threads of one process: (pid, how many met)."""
+    (folder / str(threading.get_ident())).touch()
+    deadline = time.monotonic() + timeout_s
+    while len(list(folder.iterdir())) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.getpid(), len(list(folder.iterdir()))
+
+
+def unpicklable_result(*, progress=None):
+    return threading.Lock()
 
 
 @pytest.fixture
@@ -117,3 +131,65 @@ def test_a_job_running_in_a_child_shows_the_childs_progress_and_result(children)
     pid, total = job.future.result(timeout=60)
     assert (total, pid != os.getpid()) == (9, True)
     assert (job.fraction, job.message) == (1.0, "value 2 of 2")
+
+
+# --- ThreadedChild: one child, many calls at once ---------------------------------------------
+
+
+@pytest.fixture
+def one_child():
+    child = ThreadedChild(name="test-child")
+    yield child
+    child.shutdown()
+
+
+def test_threaded_child_runs_calls_at_once_in_one_other_process(one_child, tmp_path):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(one_child.call(meet_threads, tmp_path, 3)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [met for _, met in results] == [3, 3, 3]   # all three were running at the same time
+    assert {pid for pid, _ in results} == {one_child.pid} and one_child.pid != os.getpid()
+
+
+def test_threaded_child_passes_progress_on_in_order_before_returning(one_child):
+    seen = []
+    pid, total = one_child.call(pid_and_sum, [5, 6, 7], scale=2, progress=lambda f, m: seen.append((f, m)))
+    assert (pid, total) == (one_child.pid, 36)
+    assert seen == [(1 / 3, "value 1 of 3"), (2 / 3, "value 2 of 3"), (1.0, "value 3 of 3")]
+    many = []
+    one_child.call(many_updates, 20000, progress=lambda f, m: many.append((f, m)))
+    assert many[0] == (0.0, "tracking") and many[-1] == (1.0, "done") and len(many) < 200
+
+
+def test_threaded_child_raises_the_calls_exception_and_keeps_serving(one_child):
+    with pytest.raises(CompareError, match="clip.mp4: nothing in common"):
+        one_child.call(refuse, "clip.mp4")
+    with pytest.raises(RuntimeError, match="lock could not be sent back"):
+        one_child.call(unpicklable_result)
+    with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
+        one_child.call(pid_and_sum, [1], progress=None, scale=threading.Lock())   # never leaves this process
+    assert one_child.call(pid_and_sum, [2])[1] == 2
+
+
+def test_threaded_child_that_dies_fails_every_call_in_progress_and_the_next_call_starts_a_new_one(one_child):
+    first = one_child.call(sleep_then_pid, 0.0)
+    outcomes = []
+
+    def slow_call():
+        try:
+            one_child.call(sleep_then_pid, 30.0)
+        except ChildProcessDied as exc:
+            outcomes.append(str(exc))
+    thread = threading.Thread(target=slow_call)
+    thread.start()
+    time.sleep(0.5)
+    with pytest.raises(ChildProcessDied, match="die stopped unexpectedly"):
+        one_child.call(die)
+    thread.join(timeout=10)
+    assert outcomes == ["the process running sleep_then_pid stopped unexpectedly (out of memory?)"]
+    second = one_child.call(sleep_then_pid, 0.0)
+    assert second not in (first, os.getpid()) and second == one_child.pid

@@ -71,3 +71,22 @@ def test_an_owner_over_the_limit_is_refused_with_a_message() -> None:
     assert other.future.result(timeout=10) == "ok"
     _until(lambda: all(j.done for j in held))
     assert jobs.submit("k2", lambda *, progress: "now", owner="ana", limit=2).future.result(timeout=10) == "now"
+
+
+def test_a_job_queued_elsewhere_starts_at_once_takes_no_worker_and_counts_towards_the_limit() -> None:
+    jobs = Jobs(max_workers=1)
+    gate = threading.Event()
+    busy = jobs.submit("render", lambda *, progress: gate.wait(10), owner="ana", limit=3)
+    _until(lambda: busy.started is not None)
+    waits = [jobs.submit(f"extract{i}", lambda i, *, progress: (progress(0.5, f"clip {i}: frame 5"), gate.wait(10)),
+                         i, owner="ana", limit=3, queued_elsewhere=True) for i in range(2)]
+    _until(lambda: all(j.started is not None for j in waits))       # the one worker is still busy
+    assert [jobs.ahead(j) for j in waits] == [None, None]
+    _until(lambda: [jobs.status_text(j) for j in waits] == ["clip 0: frame 5", "clip 1: frame 5"])
+    with pytest.raises(JobLimitError):
+        jobs.submit("extract2", lambda *, progress: None, owner="ana", limit=3, queued_elsewhere=True)
+    later = jobs.submit("compare", lambda *, progress: "done", owner="ben")
+    assert jobs.ahead(later) == 0                                   # the waiting ones are not ahead of it
+    gate.set()
+    assert later.future.result(timeout=10) == "done"
+    _until(lambda: all(j.done for j in waits))

@@ -203,3 +203,21 @@ def test_a_failing_segment_stops_the_others(monkeypatch):
     n = len(calls)
     threading.Event().wait(0.5)
     assert len(calls) == n and n <= 3 + 2 * extract_module.pose_workers()
+
+
+def test_a_clip_waiting_for_a_busy_pose_pool_says_so_then_tracks(monkeypatch):
+    from engine.core.fair import FairExecutor
+
+    pool = FairExecutor(1, name="test-pose")
+    release = threading.Event()
+    pool.submit("someone else", release.wait, 30)      # the only pose graph is busy
+    monkeypatch.setattr(extract_module, "_pool", pool)
+    messages = []
+
+    def progress(fraction, message):
+        messages.append(message)
+        if len(messages) == 1:
+            release.set()
+    perf = extract(footage("aist/aist_c01_dancerB_clipA_3s.mp4"), progress=progress)
+    assert messages[0].startswith("aist_c01_dancerB_clipA_3s.mp4: waiting for the pose model, busy with other clips")
+    assert "frame 10/" in messages[1] and perf.n_frames > 60
