@@ -39,6 +39,7 @@ import pickle
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -225,11 +226,14 @@ class ThreadedChild:
         `fn` must be importable by name; `progress`, if given, receives the child's progress calls
         (thinned as `ChildProcesses` does) from another thread, all of them before `call` returns."""
         payload = pickle.dumps((fn, args, kwargs, progress is not None), pickle.HIGHEST_PROTOCOL)
+        return self.start().call(next(self._ids), payload, progress, getattr(fn, "__name__", repr(fn)))
+
+    def start(self) -> _Child:
+        """The running child, started now if there is none (it imports `preload` meanwhile)."""
         with self._lock:
             if self._child is None or not self._child.alive:
                 self._child = _Child(self._context, self._preload, self._niceness, self._name)
-            child = self._child
-        return child.call(next(self._ids), payload, progress, getattr(fn, "__name__", repr(fn)))
+            return self._child
 
     @property
     def pid(self) -> int | None:
@@ -271,15 +275,17 @@ class _Child:
     def call(self, call_id: int, payload: bytes, progress: Progress | None, name: str) -> Any:
         waiting = _Call(progress)
         with self.lock:
-            if self.alive:
+            alive = self.alive
+            if alive:
                 self.calls[call_id] = waiting
-        try:
-            if call_id not in self.calls:
-                raise OSError("the child has stopped")
-            with self.send_lock:
-                self.conn.send((call_id, payload))
-        except OSError:
-            self._died()
+        if not alive:
+            waiting.answered.set()
+        else:
+            try:
+                with self.send_lock:
+                    self.conn.send((call_id, payload))
+            except (OSError, ValueError):   # the pipe is broken or closed: the child is gone
+                self._died()
         waiting.answered.wait()
         kind, value = waiting.outcome
         if kind == "result":
@@ -357,6 +363,7 @@ def _answer(send: Callable[[tuple], None], call_id: int, payload: bytes) -> None
             kwargs = {**kwargs, "progress": _Reporter(lambda f, m: send(("progress", call_id, f, m)))}
         kind, value = "result", fn(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 (raised again in the parent)
+        exc.add_note("raised in the child process at:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         kind, value = "error", exc
     try:
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)

@@ -31,8 +31,8 @@ JOB_WORKERS = 4
 #: Set to 0 to run pose extraction, comparisons and renders in the server's own threads (no
 #: child processes).
 ENV_CHILD_PROCESSES = "DANCE_CHILD_PROCESSES"
-#: What the pose process imports when it starts, before the first clip arrives (MediaPipe: ~2 s).
-POSE_PRELOAD = ("engine.io.store", "mediapipe")
+#: What the pose process imports when it starts (MediaPipe itself comes with the first pose graph).
+POSE_PRELOAD = ("engine.io.store",)
 
 
 @st.cache_resource
@@ -85,13 +85,16 @@ def submit_extraction(key: Hashable, path: Path, **kwargs: Any) -> Job:
     ``store.load_or_extract(path, masks=False, **kwargs)`` on the Dask cluster when one is set,
     else in the pose process (`shared_pose_process`), else in this process. Its Performance has
     no masks (the pages need the landmarks and the counts; comparisons read the cache again).
-    It takes no job worker: clips take turns on the pose pool, segment by segment."""
+    Off the cluster it takes no job worker: clips take turns on the pose pool, segment by
+    segment. On the cluster it does (each job holds a Dask client; the cluster's own queue is
+    first-in first-out)."""
     from engine.batch.cluster import cluster_address
     from engine.io import store
 
-    child = shared_pose_process() if children_enabled() and cluster_address() is None else None
+    local = cluster_address() is None
+    child = shared_pose_process() if local and children_enabled() else None
     return submit_job(key, extraction_function(store.load_or_extract, child), path, masks=False,
-                      queued_elsewhere=True, **kwargs)
+                      queued_elsewhere=local, **kwargs)
 
 
 def wait(items: list[tuple[Job, st.delta_generator.DeltaGenerator]]) -> None:
@@ -145,9 +148,15 @@ def run_job(job: Job, where, text: str, what: str, names: dict[str, str] | None 
 
 
 @st.cache_resource
-def freeze_loaded_objects() -> int:
-    """Once per server process: move every object alive now (the imported modules of Streamlit,
-    Plotly, NumPy, the engine: ~220 000) out of the garbage collector's sight (`gc.freeze`); how many.
+def prepare_server_process() -> int:
+    """Once per server process, on the first page's run: open the library, then move every object
+    alive now (the imported modules of Streamlit, Plotly, NumPy, the engine: ~220 000) out of the
+    garbage collector's sight (`gc.freeze`); how many.
+
+    The library: opening it the first time learns the pose cache folder (`ui.library_view`), ~3 s
+    on a busy 2-core machine with a few dozen clips, while every other page that records a clip
+    waits for it; done here, that happens before the first upload, not when eight people's first
+    clips are ready at once (BENCHMARKS.md, issue 16).
 
     Why: Streamlit runs a full collection after every script run (`runner.postScriptGC`). Over
     those objects it takes ~0.15 s (more on a busy machine), all of it holding the GIL the server
@@ -157,7 +166,13 @@ def freeze_loaded_objects() -> int:
     (``DANCE_CHILD_PROCESSES=0`` and no cluster).
     """
     from engine.batch.cluster import cluster_address
+    from ui.library_view import get_library
+    from ui.locations import folders
 
+    try:
+        get_library(folders().cache)
+    except EngineError as exc:   # the pages that need it say so
+        logger.warning("the library could not be opened: %s", exc)
     if cluster_address() is None and not children_enabled():
         importlib.import_module("engine.io.pose")   # the first extraction would import it anyway
     gc.collect()    # what is garbage now is freed first, not frozen
@@ -171,7 +186,7 @@ def run_page(main: Callable[[], None], *, title: str, name: str) -> None:
     from ui.auth import gate
     from ui.compat import fix_media_gzip, keep_upload_answers
 
-    freeze_loaded_objects()
+    prepare_server_process()
     fix_media_gzip()  # until requirements.txt pins a Starlette this Streamlit supports (see ui/compat.py)
     keep_upload_answers()  # a clip dropped while a rerun starts must still upload (see ui/compat.py)
     # A favicon served by the app itself (a page's ":material/" icon would make every visitor's

@@ -187,6 +187,19 @@ def status(page) -> str:
     return page.locator(".st-key-live_status").inner_text()
 
 
+def screenshot_video(frame, path: Path) -> None:
+    """A screenshot of the component's video element; tried once more if the element was being
+    replaced at that moment (one fresh-clone run caught "Element is not attached to the DOM")."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        frame.locator("video").screenshot(path=str(path))
+    except PlaywrightError as exc:
+        if "not attached" not in str(exc):
+            raise
+        frame.locator("video").screenshot(path=str(path))
+
+
 def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list[int], list[Path]]:
     """Press Start, read the live score until the reference ends (or press Stop after
     `stop_after_s` of dancing, once MIN_READS["different"] scores were read). Returns the scores read while dancing and screenshots of the
@@ -209,7 +222,7 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
             ref_t = float(dancing.group(1))
             if len(pictures) < len(SHOT_AT_S) and ref_t > SHOT_AT_S[len(pictures)]:
                 pictures.append(shots.with_name(f"{shots.name}.video{len(pictures) + 1}.png"))
-                frame.locator("video").screenshot(path=str(pictures[-1]))
+                screenshot_video(frame, pictures[-1])
                 if len(pictures) == 1:
                     page.screenshot(path=str(shots.with_name(f"{shots.name}.page.png")))
             if stop_after_s is not None and ref_t > stop_after_s and len(scores) >= MIN_READS["different"]:

@@ -166,8 +166,10 @@ def test_threaded_child_passes_progress_on_in_order_before_returning(one_child):
 
 
 def test_threaded_child_raises_the_calls_exception_and_keeps_serving(one_child):
-    with pytest.raises(CompareError, match="clip.mp4: nothing in common"):
+    with pytest.raises(CompareError, match="clip.mp4: nothing in common") as raised:
         one_child.call(refuse, "clip.mp4")
+    assert str(raised.value) == "clip.mp4: nothing in common"               # what a page shows
+    assert ", in refuse\n" in raised.value.__notes__[0]                     # what the server log shows
     with pytest.raises(RuntimeError, match="lock could not be sent back"):
         one_child.call(unpicklable_result)
     with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
@@ -193,3 +195,11 @@ def test_threaded_child_that_dies_fails_every_call_in_progress_and_the_next_call
     assert outcomes == ["the process running sleep_then_pid stopped unexpectedly (out of memory?)"]
     second = one_child.call(sleep_then_pid, 0.0)
     assert second not in (first, os.getpid()) and second == one_child.pid
+
+
+
+def test_a_threaded_child_started_ahead_serves_the_first_call(one_child):
+    one_child.start()
+    pid = one_child.pid
+    assert pid not in (None, os.getpid())
+    assert one_child.call(sleep_then_pid, 0.0) == pid
