@@ -47,18 +47,10 @@ def sleep_then_pid(seconds, *, progress=None):
     return os.getpid()
 
 
-def meet(folder, n, *, progress=None, timeout_s=60.0):
-    """Leave this process's id in `folder` and wait until `n` processes have: (pid, how many met)."""
-    (folder / str(os.getpid())).touch()
-    deadline = time.monotonic() + timeout_s
-    while len(list(folder.iterdir())) < n and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return os.getpid(), len(list(folder.iterdir()))
-
-
-def meet_threads(folder, n, *, progress=None, timeout_s=60.0):
-    """`meet` for threads of one process: (pid, how many met)."""
-    (folder / str(threading.get_ident())).touch()
+def meet(folder, n, *, per_thread=False, progress=None, timeout_s=60.0):
+    """Leave this process's id (`per_thread`: this thread's) in `folder` and wait until `n` have:
+    (pid, how many met)."""
+    (folder / str(threading.get_ident() if per_thread else os.getpid())).touch()
     deadline = time.monotonic() + timeout_s
     while len(list(folder.iterdir())) < n and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -145,7 +137,7 @@ def one_child():
 
 def test_threaded_child_runs_calls_at_once_in_one_other_process(one_child, tmp_path):
     results = []
-    threads = [threading.Thread(target=lambda: results.append(one_child.call(meet_threads, tmp_path, 3)))
+    threads = [threading.Thread(target=lambda: results.append(one_child.call(meet, tmp_path, 3, per_thread=True)))
                for _ in range(3)]
     for t in threads:
         t.start()
