@@ -49,14 +49,12 @@ COUNTDOWN_S, STARTUP_S = 3.0, 1.5
 #: Seconds: first visit (the sample teacher may be made and analysed), the uploaded reference
 #: analysed, streaming until the reference has ended, the attempt's report.
 PAGE_S, REFERENCE_S, STREAM_S, REPORT_S = 300, 180, 90, 300
-#: The different dance is stopped after this much dancing; the video is photographed at these
-#: reference times. Seconds.
+#: The different dance is stopped after this much dancing, seconds.
 STOP_AFTER_S = 6.0
 #: Seconds to wait for the Stop button (the reference may end meanwhile; see `dance`).
 STOP_CLICK_S = 10
-SHOT_AT_S = (2.0, 3.0, 4.0)
-#: Pixels of the pose guide's colour in the best of those pictures, at least (measured at 1600 px
-#: wide: see the test's printout). Where the dancer matches the reference the guide is covered by
+#: Pixels of the pose guide's colour in the best of the video's frames, at least (counted in the
+#: video's own pixels, 1494 x 480 here, where runs found 1100-2800: see the test's printout). Where the dancer matches the reference the guide is covered by
 #: the dancer's own skeleton.
 MIN_GUIDE_PX = {"different": 300, "matching": 100}
 #: Live score (median of the reads while dancing): the matching dance at least MIN_MATCHING, the
@@ -187,47 +185,74 @@ def status(page) -> str:
     return page.locator(".st-key-live_status").inner_text()
 
 
-def screenshot_video(frame, path: Path) -> None:
-    """A screenshot of the component's video element; tried once more if the element was being
-    replaced at that moment (one fresh-clone run caught "Element is not attached to the DOM")."""
-    from playwright.sync_api import Error as PlaywrightError
+#: The component's video is photographed inside the browser: every GRAB_EVERY_MS, its current
+#: frame is drawn onto a canvas and kept as a PNG data URL (at most GRAB_MAX). The test collects
+#: them when the dance ends. (Element screenshots, or one grab per call, wait for a busy renderer:
+#: with headless Chromium 156 on this 2-core machine a call took 3-6 s while the stream played,
+#: and the live status went unread meanwhile.)
+GRAB_EVERY_MS, GRAB_MAX = 1000, 20
+START_GRABBING_JS = f"""() => {{
+    window.danceGrabs = [];
+    window.danceGrabber = setInterval(() => {{
+        const v = document.querySelector('video');
+        if (!v || !v.videoWidth || window.danceGrabs.length >= {GRAB_MAX}) return;
+        const c = document.createElement('canvas');
+        c.width = v.videoWidth; c.height = v.videoHeight;
+        c.getContext('2d').drawImage(v, 0, 0);
+        window.danceGrabs.push(c.toDataURL('image/png'));
+    }}, {GRAB_EVERY_MS});
+}}"""
+STOP_GRABBING_JS = "() => { clearInterval(window.danceGrabber); return window.danceGrabs || []; }"
 
-    try:
-        frame.locator("video").screenshot(path=str(path))
-    except PlaywrightError as exc:
-        if "not attached" not in str(exc):
-            raise
-        frame.locator("video").screenshot(path=str(path))
+
+def collect_frames(frame, shots: Path) -> list[Path]:
+    """The frames grabbed since START_GRABBING_JS ran in the component's frame, saved as
+    `shots`.videoN.png."""
+    import base64
+
+    pictures = []
+    for i, url in enumerate(frame.locator("body").evaluate(STOP_GRABBING_JS)):
+        pictures.append(shots.with_name(f"{shots.name}.video{i + 1}.png"))
+        pictures[-1].write_bytes(base64.b64decode(url.split(",", 1)[1]))
+    return pictures
 
 
 def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list[int], list[Path]]:
     """Press Start, read the live score until the reference ends (or press Stop after
-    `stop_after_s` of dancing, once MIN_READS["different"] scores were read). Returns the scores read while dancing and screenshots of the
-    annotated video taken at SHOT_AT_S."""
+    `stop_after_s` of dancing, once MIN_READS["different"] scores were read). Returns the scores
+    read while dancing and the annotated video's frames, one a second from Start (see
+    START_GRABBING_JS)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     frame = page.frame_locator(IFRAME)
     frame.get_by_role("button", name="Start").click()
+    frame.locator("body").evaluate(START_GRABBING_JS)
     scores: list[int] = []
     pictures: list[Path] = []
-    deadline = time.monotonic() + STREAM_S
+    page_shot = shots.with_name(f"{shots.name}.page.png")
+    timeline: list[tuple[float, float, int | None]] = []
+    start = time.monotonic()
+    deadline = start + STREAM_S
+    saw_dancing = False
     while time.monotonic() < deadline:
         text = status(page)
         dancing, score = DANCING.search(text), LIVE_SCORE.search(text)
         if "Finished: your attempt" in text:
+            pictures = collect_frames(frame, shots)
             break
-        if dancing:         # the score appears only after the scorer's window: pictures do not wait for it
+        if dancing:         # the score appears only after the scorer's window
+            saw_dancing = True
             if score:
                 scores.append(int(score.group(1)))
             ref_t = float(dancing.group(1))
-            if len(pictures) < len(SHOT_AT_S) and ref_t > SHOT_AT_S[len(pictures)]:
-                pictures.append(shots.with_name(f"{shots.name}.video{len(pictures) + 1}.png"))
-                screenshot_video(frame, pictures[-1])
-                if len(pictures) == 1:
-                    page.screenshot(path=str(shots.with_name(f"{shots.name}.page.png")))
+            timeline.append((round(time.monotonic() - start, 1), ref_t, scores[-1] if score else None))
+            if len(scores) == MIN_READS["different"] and not page_shot.exists():
+                # once, when it costs no reads the test needs (a page screenshot takes seconds here)
+                page.screenshot(path=str(page_shot))
             if stop_after_s is not None and ref_t > stop_after_s and len(scores) >= MIN_READS["different"]:
                 # (a loaded server shows its first score late: Stop waits for enough reads, or the
                 # reference ends by itself)
+                pictures = collect_frames(frame, shots)
                 try:
                     frame.get_by_role("button", name="Stop").click(timeout=STOP_CLICK_S * 1000)
                 except PlaywrightTimeout:
@@ -240,7 +265,9 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
         time.sleep(0.4)
     else:
         pytest.fail(f"the reference did not end within {STREAM_S} s; last status: {text}")
-    assert pictures, f"never saw the dancing phase; last status: {text}"
+    print(f"\n{shots.name}: (seconds since Start, reference seconds in the status, live score) {timeline}")
+    assert saw_dancing, f"never saw the dancing phase; last status: {text}"
+    assert pictures, f"no frame of the video was grabbed while it played; status reads: {timeline}"
     return scores, pictures
 
 
@@ -281,9 +308,10 @@ def annotation(pictures: list[Path]) -> dict[str, float]:
     """How the stream's pictures look: the brightest one's brightness, the size, and the most pixels
     of the amber pose guide (engine.live.GUIDE_COLOR, blended 60 % over the picture) in any of them.
     The guide hides behind the user's own skeleton where the two agree, so a matching dance shows
-    less of it. (A screenshot of the video element caught an all-black picture once, between two
-    good ones, in a fresh-clone run whose live score read 98 throughout; the app never sends a
-    black frame, so the brightest picture is what says the stream came back annotated.)"""
+    less of it. (A grab taken as the stream stops can be all black, and a screenshot of the video
+    element once caught a black picture between two good ones while the live score read 98; the
+    app never sends a black frame, so the brightest picture is what says the stream came back
+    annotated.)"""
     facts: dict[str, float] = {"mean": 0.0, "amber_px": 0}
     guide = np.array(GUIDE_COLOR, np.int16)
     for png in pictures:
