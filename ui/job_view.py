@@ -91,10 +91,10 @@ def submit_extraction(key: Hashable, path: Path, **kwargs: Any) -> Job:
     from engine.batch.cluster import cluster_address
     from engine.io import store
 
-    local = cluster_address() is None
-    child = shared_pose_process() if local and children_enabled() else None
-    return submit_job(key, extraction_function(store.load_or_extract, child), path, masks=False,
-                      queued_elsewhere=local, **kwargs)
+    on_cluster = cluster_address() is not None        # decided once, here
+    child = shared_pose_process() if not on_cluster and children_enabled() else None
+    return submit_job(key, extraction_function(store.load_or_extract, child, on_cluster=on_cluster), path,
+                      masks=False, queued_elsewhere=not on_cluster, **kwargs)
 
 
 def wait(items: list[tuple[Job, st.delta_generator.DeltaGenerator]]) -> None:

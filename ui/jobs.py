@@ -188,13 +188,17 @@ class Jobs:
             del self._jobs[key]
 
 
-def extraction_function(local: Callable[..., Any], child: Any = None) -> Callable[..., Any]:
+def extraction_function(local: Callable[..., Any], child: Any = None, *,
+                        on_cluster: bool | None = None) -> Callable[..., Any]:
     """What an extraction job runs: the same as `local` (``store.load_or_extract``) on the Dask
-    cluster when ``DANCE_DASK_SCHEDULER`` is set; else in `child` (a `ui.child_processes.ThreadedChild`
-    whose fair pose pool every clip shares) when one is given; else `local` in this process. The
-    first two keep the web process free of decoding and pose models."""
+    cluster when `on_cluster` (by default: when ``DANCE_DASK_SCHEDULER`` is set); else in `child`
+    (a `ui.child_processes.ThreadedChild` whose fair pose pool every clip shares) when one is
+    given; else `local` in this process. The first two keep the web process free of decoding and
+    pose models."""
     from engine.batch.cluster import cluster_address, load_or_extract_on_cluster
 
-    if cluster_address():
+    if on_cluster is None:
+        on_cluster = cluster_address() is not None
+    if on_cluster:
         return load_or_extract_on_cluster
     return local if child is None else functools.partial(child.call, local)
