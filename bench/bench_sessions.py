@@ -22,9 +22,9 @@ short clip queued behind a long one.
 
     .venv/bin/python bench/bench_sessions.py --sessions 1,4,8 [--seconds 6] [--browser-nice 19] [--fairness]
 
-``--browser-nice 19`` runs Chromium at that niceness
-(the pages then take only the CPU the server leaves, as browsers on the dancers' own computers
-would).
+``--browser-nice 19`` runs Chromium at that niceness, and its autogroups too (see
+`BrowsersKeptNice`): the pages then take only the CPU the server leaves, as browsers on the
+dancers' own computers would.
 
 Needs /usr/bin/chromium (sessions) and ../shared/data/videos (fairness). Prints lines for
 BENCHMARKS.md.
@@ -64,8 +64,45 @@ SETTLE = False
 BROWSER_NICE = 0
 
 
+class BrowsersKeptNice:
+    """While open, every Chromium process's autogroup is kept at BROWSER_NICE (checked every
+    0.5 s, so renderers started later are caught too).
+
+    Linux with `kernel.sched_autogroup_enabled` (this machine) shares the CPU first between
+    autogroups (one per session) and only then by niceness inside each; Chromium starts its
+    helpers (zygotes, renderers) in sessions of their own. A niceness alone therefore leaves the
+    browsers an equal share beside the server's whole group (the server, its job children and the
+    pose process together); the autogroup's own nice value is what makes them yield."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="browsers-kept-nice", daemon=True)
+        self.groups: set[str] = set()
+
+    def __enter__(self) -> BrowsersKeptNice:
+        if BROWSER_NICE and Path("/proc/self/autogroup").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for proc in Path("/proc").iterdir():
+                try:
+                    if not proc.name.isdigit() or "chromium" not in os.readlink(proc / "exe"):
+                        continue
+                    group = (proc / "autogroup").read_text().split()
+                    if group[-1] != str(BROWSER_NICE):
+                        (proc / "autogroup").write_text(str(BROWSER_NICE))
+                    self.groups.add(group[0])
+                except OSError:          # ended meanwhile, or not ours
+                    continue
+
+
 def browser_executable(workdir: Path) -> str:
-    """Chromium, or a launcher that runs it at BROWSER_NICE."""
+    """Chromium, or a launcher that runs it at BROWSER_NICE (see also BrowsersKeptNice)."""
     if not BROWSER_NICE:
         return CHROMIUM
     launcher = workdir / f"chromium-nice{BROWSER_NICE}"
@@ -292,8 +329,9 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
         try:
             # Every round's students are new (their own seeds): each round extracts all its students.
             first = sum(ns[:i])
-            results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, students[first:first + n],
-                                                 browser_executable(work)))
+            with BrowsersKeptNice() as kept_nice:
+                results = asyncio.run(sessions_round(f"http://127.0.0.1:{port}", teacher, students[first:first + n],
+                                                     browser_executable(work)))
             rss = peak_rss_mb(proc.pid)
             n_kids, kids_rss = children_peak_rss_mb(proc.pid)
         finally:
@@ -311,6 +349,8 @@ def bench_sessions(ns: list[int], seconds: float | None, workdir: Path | None) -
               f"the slowest result came {max(times):.1f} s after its drop)")
         for e in errors:
             print(f"  error: {e}")
+        if kept_nice.groups:
+            print(f"  (the browser's {len(kept_nice.groups)} autogroups were kept at nice {BROWSER_NICE})")
         if sum(r["redrops"] for r in results):
             print(f"  {sum(r['redrops'] for r in results)} drop(s) were lost (no chip within {CHIP_S} s) and made again")
 
