@@ -54,8 +54,8 @@ STOP_AFTER_S = 6.0
 #: Seconds to wait for the Stop button (the reference may end meanwhile; see `dance`).
 STOP_CLICK_S = 10
 #: Pixels of the pose guide's colour in the best of the video's frames, at least (counted in the
-#: video's own pixels, 1494 x 480 here, where runs found 1100-2800: see the test's printout). Where the dancer matches the reference the guide is covered by
-#: the dancer's own skeleton.
+#: video's own pixels, 1494 x 480 here, where runs found 3800-9000: see the test's printout).
+#: Where the dancer matches the reference the guide is covered by the dancer's own skeleton.
 MIN_GUIDE_PX = {"different": 300, "matching": 100}
 #: Live score (median of the reads while dancing): the matching dance at least MIN_MATCHING, the
 #: other dance at most MAX_DIFFERENT (issue #12: the live score means what the report's pose score
