@@ -9,8 +9,10 @@ live score; afterwards the attempt gets the Compare page's full report.
    comes first. The page reads the session's state twice a second (a fragment): the score, the
    worst joint, a rolling chart, advice.
 3. When the reference ends or the user presses Stop, the recorded attempt (recording time 0 =
-   reference time 0) goes through the normal comparison (engine.analysis.compare) as a background job, and
-   the same report as on the Compare page appears (ui.report_view).
+   reference time 0) goes through the normal comparison (engine.analysis.compare) as a background
+   job, its sync "auto" taken as "none" (`engine.live.attempt_alignment`: the recording is on the
+   reference's clock already), and the same report as on the Compare page appears
+   (ui.report_view).
 
 Environment: DANCE_CACHE_DIR as on the Compare page (attempts are recorded under its live/
 folder, one per session, replaced by the next); DANCE_STUN_URLS, DANCE_TURN_URL,
@@ -37,7 +39,7 @@ from engine.core.errors import CacheError, EngineError
 from engine.core.settings import AlignSettings, ScoreSettings
 from engine.io import extract as extract_module
 from engine.io import store
-from engine.live import LiveReference, LiveState, PracticeSession, Section
+from engine.live import LiveReference, LiveState, PracticeSession, Section, attempt_alignment
 from engine.present.charts import live_score_figure
 from ui.job_view import in_child, run_job, run_page, submit_extraction, submit_job
 from ui.library_view import library_references, record_clip, record_comparison, upload_refusal
@@ -356,6 +358,7 @@ def show_attempt(align: AlignSettings, score_settings: ScoreSettings) -> None:
         return
     ref = attempt.reference
     clips = {"teacher": ref.clip, "student": attempt.clip}
+    align = attempt_alignment(align)      # the recording is on the reference's clock already
     st.divider()
     st.subheader(f"Result: {attempt.clip.name} (you) vs {ref.name} (reference)")
     akey = ("live-analyze", ref.sha256, attempt.clip.sha256, FINGERPRINT, align)

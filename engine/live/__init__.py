@@ -2,7 +2,8 @@
 
 `LiveReference.from_performance` prepares a reference clip once; a `PracticeSession` then takes
 camera frames (`process`), draws the pose guide and live score on them, records the attempt,
-and returns the recording from `finish()` for the normal comparison. The parts: `reference`
+and returns the recording from `finish()` for the normal comparison (aligned with
+`attempt_alignment`: the recording is already on the reference's clock). The parts: `reference`
 (display frames, cleaned landmarks, limb directions), `guide` (`fit_guide`), `scorer`
 (`LiveScorer`: the report's limb co-movement over the last seconds danced), `recorder` (the MP4
 writer thread), `overlay` (what is drawn), `session` (the state machine; `Section` loops a
@@ -13,7 +14,7 @@ from engine.live.guide import fit_guide
 from engine.live.overlay import GUIDE_ALPHA, GUIDE_COLOR
 from engine.live.reference import LiveReference, ReferenceFrames
 from engine.live.scorer import LiveScore, LiveScorer, pick_worst_joint
-from engine.live.session import LiveState, PracticeSession, Section
+from engine.live.session import LiveState, PracticeSession, Section, attempt_alignment
 
 __all__ = [
     "GUIDE_ALPHA",
@@ -25,6 +26,7 @@ __all__ = [
     "PracticeSession",
     "ReferenceFrames",
     "Section",
+    "attempt_alignment",
     "fit_guide",
     "pick_worst_joint",
 ]

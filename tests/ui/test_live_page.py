@@ -17,6 +17,7 @@ import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,13 +29,13 @@ from streamlit.testing.v1 import AppTest
 
 from engine.analysis.compare import analyze
 from engine.analysis.score import score
-from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, ExtractSettings, ScoreSettings
+from engine.core.settings import DEFAULT_COMPONENT_WEIGHTS, AlignSettings, ExtractSettings, ScoreSettings
 from engine.io import store
 from engine.io.pose import model_name
 from engine.io.store import CacheEntry
 from engine.io.video import frames
 from engine.library import LOCAL_ADMIN, ClipInfo, Library, default_url
-from engine.live import LiveState
+from engine.live import LiveState, attempt_alignment
 from engine.present.charts import live_score_figure
 from tests.conftest import REPO
 from tests.factories import make_perf
@@ -66,9 +67,14 @@ class FakeStream:
         self.calls.append(kwargs)
         return SimpleNamespace(state=SimpleNamespace(playing=self.playing, signalling=False))
 
-    def send(self, rgb: np.ndarray) -> np.ndarray:
-        """One camera frame through the page's frame callback (as streamlit-webrtc's worker would)."""
-        out = self.calls[-1]["video_frame_callback"](av.VideoFrame.from_ndarray(rgb, format="rgb24"))
+    def send(self, rgb: np.ndarray, t: float | None = None) -> np.ndarray:
+        """One camera frame through the page's frame callback (as streamlit-webrtc's worker would),
+        stamped with capture time `t` (seconds, as WebRTC frames are; None: no stamp, the server
+        places it when it arrives)."""
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if t is not None:
+            frame.pts, frame.time_base = round(t * 1000), Fraction(1, 1000)
+        out = self.calls[-1]["video_frame_callback"](frame)
         return out.to_ndarray(format="rgb24")
 
 
@@ -246,9 +252,11 @@ def test_start_dance_and_stop_drive_a_practice_session(env, stream):
     assert session is not None and session.mirror and session.countdown_s == 0.0 and session.selfie_view
     assert session.settings.tolerance_deg["elbows"] == 40.0      # the sidebar's tolerances
     # Frames the browser sends come back annotated: the reference panel beside the camera picture.
+    # Stamped 0.1 s apart: how long the server takes over them (the first also imports MediaPipe)
+    # does not make the recording longer.
     camera = [rgb for _, rgb in frames(sample(env)["teacher"], fps=10.0)][:4]
-    for rgb in camera:
-        out = stream.send(rgb)
+    for i, rgb in enumerate(camera):
+        out = stream.send(rgb, t=i / 10)
     assert out.shape[0] == camera[0].shape[0] and out.shape[1] > camera[0].shape[1]
     at.run()
     assert_no_problem(at)
@@ -256,7 +264,7 @@ def test_start_dance_and_stop_drive_a_practice_session(env, stream):
     assert re.search(r"Live score: (\d+|–)", text) and "Dancing:" in text, text
     assert session.state().frames_in == len(camera)
     assert at.selectbox(key="live_ref").disabled and at.slider(key="live_countdown").disabled
-    stream.playing = False                              # the user pressed Stop, well before a second of dancing
+    stream.playing = False                              # the user pressed Stop, 0.3 s of dancing in
     at.run()
     assert_no_problem(at)
     assert slot.session is None
@@ -267,10 +275,11 @@ def test_start_dance_and_stop_drive_a_practice_session(env, stream):
 
 @pytest.fixture(scope="module")
 def attempt_expected(env):
-    """The Compare page's result for the sample pair: an "attempt" that is the sample student."""
+    """The Compare page's result for the sample pair: an "attempt" that is the sample student,
+    aligned as a live attempt is (on the reference's clock: sync "auto" not searched again)."""
     s = sample(env)
     return analyze(s["teacher"], s["student"], cache_dir=env["cache"], teacher_name="sample_teacher.mp4",
-                   student_name="attempt.mp4")
+                   student_name="attempt.mp4", settings=attempt_alignment(AlignSettings()))
 
 
 def test_a_finished_attempt_gets_the_compare_page_report(env, stream, attempt_expected):
