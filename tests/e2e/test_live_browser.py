@@ -12,8 +12,8 @@ Each y4m starts with the clip's first frame held still for the countdown plus th
 start-up, so the camera's dance is roughly in step with the reference clock (which starts on the
 first frame the server receives). The test checks that frames come back annotated (not black, the
 amber pose guide drawn), that the live score appears, and that it means what the report's pose
-score means: high for the matching dance, at most MAX_DIFFERENT for the other one. Screenshots go
-to $SCREENSHOT_DIR (default: a temporary folder).
+score means: high for the matching dance, at most MAX_DIFFERENT for the other one, and so does the
+attempt's full report. Screenshots go to $SCREENSHOT_DIR (default: a temporary folder).
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ MIN_GUIDE_PX = {"different": 300, "matching": 100}
 #: after `engine.live.scorer.HISTORY_S` of dancing, so the different dance is stopped later than
 #: that (STOP_AFTER_S) to leave several reads.
 #: The same bounds hold for the page's "Average live score" after the attempt (the mean of every
-#: scored frame: the status is read only every second or so on a loaded machine, so few reads).
+#: scored frame: the status is read only every second or so on a loaded machine, so few reads),
+#: and for the overall score of the attempt's full report.
 MIN_MATCHING, MAX_DIFFERENT = 80.0, 55.0
 #: Live scores read while dancing, at least (the score appears only after the scorer's window):
 #: the other dance, which the test stops once it has them; the reference, which ends by itself
@@ -72,6 +73,7 @@ MIN_MATCHING, MAX_DIFFERENT = 80.0, 55.0
 MIN_READS = {"different": 2, "matching": 1}
 LIVE_SCORE = re.compile(r"Live score: (\d+)")
 AVERAGE = re.compile(r"Average live score: (\d+)")
+REPORT_OVERALL = re.compile(r"(\d+) / 100")
 DANCING = re.compile(r"Dancing: ([\d.]+) s into the reference")
 IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 #: Times the reference chooser is opened before giving up (see `choose_reference`).
@@ -371,6 +373,12 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
     assert results["matching"]["annotated"]["amber_px"] > MIN_GUIDE_PX["matching"], results
     assert medians["matching"] >= MIN_MATCHING and results["matching"]["average"] >= MIN_MATCHING, summary
     assert medians["different"] <= MAX_DIFFERENT and results["different"]["average"] <= MAX_DIFFERENT, summary
+    # The attempt's full report says the same (it is compared on the reference's clock: a motion
+    # offset searched again once put the reference's own dance 6.2 s off, 20 / 100).
+    overall = {k: REPORT_OVERALL.fullmatch(v["report"]) for k, v in results.items()}
+    assert all(overall.values()), summary
+    assert int(overall["matching"].group(1)) >= MIN_MATCHING, summary
+    assert int(overall["different"].group(1)) <= MAX_DIFFERENT, summary
     assert re.fullmatch(r"\d+ / 100", results["matching"]["report"]), results["matching"]["report"]
     # Nothing of ours failed on the server (tracebacks there would name app.py, app_pages/, ui/ or engine/).
     log = server["log"].read_text()
