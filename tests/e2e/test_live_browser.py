@@ -64,8 +64,12 @@ MIN_GUIDE_PX = {"different": 300, "matching": 100}
 #: that (STOP_AFTER_S) to leave several reads.
 #: The same bounds hold for the page's "Average live score" after the attempt (the mean of every
 #: scored frame: the status is read only every second or so on a loaded machine, so few reads),
-#: and for the overall score of the attempt's full report.
+#: and MAX_DIFFERENT for the overall score of the other dance's full report.
 MIN_MATCHING, MAX_DIFFERENT = 80.0, 55.0
+#: The reference's own dance in its full report, at least: above anything an unrelated dance gets
+#: (<= 50) by a margin. Not MIN_MATCHING: the report compares on the reference's clock, where the
+#: fake dancer's late start (up to ~1.5 s, see STARTUP_S) is real lateness (runs: 83-93).
+MIN_MATCHING_REPORT = 70.0
 #: Live scores read while dancing, at least (the score appears only after the scorer's window):
 #: the other dance, which the test stops once it has them; the reference, which ends by itself
 #: 10 s in, at least one (on a loaded machine the status is read a few times only; its average
@@ -188,32 +192,35 @@ def status(page) -> str:
 
 
 #: The component's video is photographed inside the browser: every GRAB_EVERY_MS, its current
-#: frame is drawn onto a canvas and kept as a PNG data URL (at most GRAB_MAX). The test collects
-#: them when the dance ends. (Element screenshots, or one grab per call, wait for a busy renderer:
-#: with headless Chromium 156 on this 2-core machine a call took 3-6 s while the stream played,
-#: and the live status went unread meanwhile.)
+#: frame is drawn onto a canvas and kept as a PNG data URL (at most GRAB_MAX), in the page's own
+#: window (the component's frame is same-origin), which outlives the component: when the reference
+#: ends the page reruns and may replace the component's frame before the test collects them.
+#: (Element screenshots, or one grab per call, wait for a busy renderer: with headless Chromium
+#: 156 on this 2-core machine a call took 3-6 s while the stream played, and the live status went
+#: unread meanwhile.)
 GRAB_EVERY_MS, GRAB_MAX = 1000, 20
 START_GRABBING_JS = f"""() => {{
-    window.danceGrabs = [];
+    const store = window.parent;
+    store.danceGrabs = [];
     window.danceGrabber = setInterval(() => {{
         const v = document.querySelector('video');
-        if (!v || !v.videoWidth || window.danceGrabs.length >= {GRAB_MAX}) return;
+        if (!v || !v.videoWidth || store.danceGrabs.length >= {GRAB_MAX}) return;
         const c = document.createElement('canvas');
         c.width = v.videoWidth; c.height = v.videoHeight;
         c.getContext('2d').drawImage(v, 0, 0);
-        window.danceGrabs.push(c.toDataURL('image/png'));
+        store.danceGrabs.push(c.toDataURL('image/png'));
     }}, {GRAB_EVERY_MS});
 }}"""
-STOP_GRABBING_JS = "() => { clearInterval(window.danceGrabber); return window.danceGrabs || []; }"
+COLLECT_JS = "() => (window.danceGrabs || []).splice(0)"
 
 
-def collect_frames(frame, shots: Path) -> list[Path]:
-    """The frames grabbed since START_GRABBING_JS ran in the component's frame, saved as
-    `shots`.videoN.png."""
+def collect_frames(page, shots: Path) -> list[Path]:
+    """The frames grabbed since START_GRABBING_JS ran in the component's frame, taken out of the
+    page's window and saved as `shots`.videoN.png."""
     import base64
 
     pictures = []
-    for i, url in enumerate(frame.locator("body").evaluate(STOP_GRABBING_JS)):
+    for i, url in enumerate(page.evaluate(COLLECT_JS)):
         pictures.append(shots.with_name(f"{shots.name}.video{i + 1}.png"))
         pictures[-1].write_bytes(base64.b64decode(url.split(",", 1)[1]))
     return pictures
@@ -240,7 +247,7 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
         text = status(page)
         dancing, score = DANCING.search(text), LIVE_SCORE.search(text)
         if "Finished: your attempt" in text:
-            pictures = collect_frames(frame, shots)
+            pictures = collect_frames(page, shots)
             break
         if dancing:         # the score appears only after the scorer's window
             saw_dancing = True
@@ -254,7 +261,7 @@ def dance(page, shots: Path, *, stop_after_s: float | None = None) -> tuple[list
             if stop_after_s is not None and ref_t > stop_after_s and len(scores) >= MIN_READS["different"]:
                 # (a loaded server shows its first score late: Stop waits for enough reads, or the
                 # reference ends by itself)
-                pictures = collect_frames(frame, shots)
+                pictures = collect_frames(page, shots)
                 try:
                     frame.get_by_role("button", name="Stop").click(timeout=STOP_CLICK_S * 1000)
                 except PlaywrightTimeout:
@@ -377,7 +384,7 @@ def test_live_score_is_higher_when_dancing_the_reference(browser_path, server, c
     # offset searched again once put the reference's own dance 6.2 s off, 20 / 100).
     overall = {k: REPORT_OVERALL.fullmatch(v["report"]) for k, v in results.items()}
     assert all(overall.values()), summary
-    assert int(overall["matching"].group(1)) >= MIN_MATCHING, summary
+    assert int(overall["matching"].group(1)) >= MIN_MATCHING_REPORT, summary
     assert int(overall["different"].group(1)) <= MAX_DIFFERENT, summary
     assert re.fullmatch(r"\d+ / 100", results["matching"]["report"]), results["matching"]["report"]
     # Nothing of ours failed on the server (tracebacks there would name app.py, app_pages/, ui/ or engine/).
